@@ -1,0 +1,1 @@
+"""CityFrame's PySide6 widgets (thin: they bind to layers/ models and call spatial/)."""

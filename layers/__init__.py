@@ -1,0 +1,1 @@
+"""CityFrame's data model: layers, metadata, styles, the registry and the workspace."""

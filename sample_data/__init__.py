@@ -1,0 +1,1 @@
+"""Bundled sample cities and the generator that makes more."""

@@ -1,0 +1,1 @@
+"""CityFrame's Qt-free spatial engine: CRSs, schema, validation, queries and analyses."""

@@ -1,0 +1,49 @@
+"""Shared fixtures.  Every test runs with the network cut off: any attempt to
+open an internet socket fails the test (CityFrame never goes online)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class NetworkAccessError(AssertionError):
+    """Raised when code under test tries to reach the network."""
+
+
+_INET = {socket.AF_INET, socket.AF_INET6}
+
+
+def _guard(original):
+    def guarded(self, address, *args, **kwargs):
+        if self.family in _INET:
+            raise NetworkAccessError(f"network connection attempted to {address!r}")
+        return original(self, address, *args, **kwargs)
+
+    return guarded
+
+
+def _refuse(*args, **kwargs):
+    raise NetworkAccessError(f"network look-up or connection attempted: {args[:2]!r}")
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fail any test whose code opens an internet connection or resolves a host."""
+    monkeypatch.setattr(socket.socket, "connect", _guard(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guard(socket.socket.connect_ex))
+    monkeypatch.setattr(socket.socket, "sendto", _guard(socket.socket.sendto))
+    monkeypatch.setattr(socket, "create_connection", _refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", _refuse)
+    monkeypatch.setattr(socket, "gethostbyname", _refuse)
+    yield
