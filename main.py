@@ -1,8 +1,240 @@
-"""CityFrame entry point (placeholder; the CLI lands with issue 2)."""
+"""CityFrame: offline desktop GIS for cross-agency decision support.
+
+``python main.py`` opens the desktop application; sub-commands do the same work
+headless (see ``python main.py --help``).  Exit status: 0 success, 1 when
+``validate`` finds faults, 2 for bad input or bad usage.  Errors are one clear
+message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import locale
+import os
+import sys
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+COMMANDS = ("sample", "validate", "info", "import", "gui")
+
+_TEXT = {
+    "prog": ("CityFrame — offline GIS for cross-agency decision support",
+             "CityFrame——跨部门决策支持离线 GIS"),
+    "error": ("error", "错误"),
+    "canceled": ("canceled", "已取消"),
+    "no_faults": ("no faults found", "未发现问题"),
+    "imported": ("imported {n} layer(s) into {ws}: {names}", "已导入 {n} 个图层到 {ws}：{names}"),
+    "exists": ("layer {name!r} already exists in {ws}; use --replace to replace it",
+               "图层 {name!r} 已存在于 {ws}；如需替换请加 --replace"),
+    "written": ("wrote {path} ({buildings:,} buildings) in {secs:.1f} s",
+                "已写入 {path}（{buildings:,} 栋建筑），用时 {secs:.1f} 秒"),
+}
 
 
-def main(argv=None) -> int:
+def system_lang() -> str:
+    """``"zh"`` when the system locale is Chinese, else ``"en"``."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    loc = (locale.getlocale()[0] or "").lower()
+    return "zh" if loc.startswith("zh") else "en"
+
+
+def t(key: str, lang: str, **kw) -> str:
+    en, zh = _TEXT[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would exit; we want our own exit path
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="main.py", description=_TEXT["prog"][0],
+                epilog="Run without a command to open the desktop application.")
+    p.add_argument("--version", action="version", version=f"CityFrame {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(sp):
+        sp.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of messages (default: from the system)")
+        return sp
+
+    g = sub.add_parser("gui", help="open the desktop application (the default)")
+    _gui_args(g)
+
+    s = common(sub.add_parser("sample", help="generate a synthetic sample city workspace"))
+    s.add_argument("--buildings", type=int, default=5000, help="number of buildings (default 5000)")
+    s.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    s.add_argument("--out", required=True, help="output workspace (.gpkg)")
+    s.add_argument("--name-en", default=None, help="English city name")
+    s.add_argument("--name-zh", default=None, help="Chinese city name")
+    s.add_argument("--quiet", action="store_true", help="no progress output")
+
+    v = common(sub.add_parser("validate", help="check a workspace against the framework schema"))
+    v.add_argument("workspace")
+    v.add_argument("--json", dest="json_out", default=None, help="also write the report as JSON")
+    v.add_argument("--limit", type=int, default=50, help="issues to print per code (default 50)")
+
+    i = common(sub.add_parser("info", help="list a workspace's layers"))
+    i.add_argument("workspace")
+    i.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    im = common(sub.add_parser("import", help="import a file as a layer into a workspace"))
+    im.add_argument("workspace")
+    im.add_argument("file")
+    im.add_argument("--layer", default=None, help="layer to read (GeoPackage) / name to give")
+    im.add_argument("--name", default=None, help="name of the new layer in the workspace")
+    im.add_argument("--department", default=None, help="department code for the new layer")
+    im.add_argument("--classification", default=None,
+                    choices=("public", "internal", "restricted"))
+    im.add_argument("--crs", default=None, help="CRS of the data when the file has none")
+    im.add_argument("--x", default=None, help="CSV column holding x / longitude")
+    im.add_argument("--y", default=None, help="CSV column holding y / latitude")
+    im.add_argument("--replace", action="store_true", help="replace an existing layer")
+    return p
+
+
+def _gui_args(p):
+    p.add_argument("workspace", nargs="?", default=None, help="workspace to open")
+    p.add_argument("--sample", default=None, help="open a bundled sample city (small, district, shanghai)")
+    p.add_argument("--screenshot", default=None, metavar="PNG",
+                   help="render the main window to PNG and exit")
+    p.add_argument("--size", default="1600x1000", help="window size for --screenshot, WxH")
+    p.add_argument("--lang", choices=("zh", "en"), default=None)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_sample(args, lang) -> int:
+    import time
+
+    from sample_data.generator import build_sample
+    from spatial.feedback import Feedback
+
+    if args.buildings < 100:
+        raise UsageError("--buildings must be at least 100")
+    out = Path(args.out)
+    if out.suffix.lower() != ".gpkg":
+        raise UsageError(f"--out {out}: the workspace must be a .gpkg file")
+    last = [-10.0]
+
+    def progress(p):
+        if not args.quiet and (p - last[0] >= 5 or p >= 100):
+            last[0] = p
+            print(f"\r{p:5.1f} %", end="", file=sys.stderr, flush=True)
+
+    kw = {}
+    if args.name_en:
+        kw["name_en"] = args.name_en
+    if args.name_zh:
+        kw["name_zh"] = args.name_zh
+    start = time.perf_counter()
+    build_sample(args.buildings, args.seed, out, feedback=Feedback(on_progress=progress), **kw)
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(t("written", lang, path=out, buildings=args.buildings, secs=time.perf_counter() - start))
     return 0
+
+
+def cmd_validate(args, lang) -> int:
+    from layers.workspace import Workspace
+    from spatial.validate import validate_framework
+
+    ws = Workspace.open(args.workspace, read_only=True)
+    report = validate_framework(ws.frames())
+    print(report.to_text(lang, limit=args.limit))
+    if args.json_out:
+        _write_atomic(Path(args.json_out), json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    # Repaired geometries are faults too: the file still holds them.
+    return 0 if report.ok and not any(report.repaired.values()) else 1
+
+
+def cmd_info(args, lang) -> int:
+    from layers.inspect import describe_workspace, format_description
+
+    desc = describe_workspace(args.workspace)
+    if args.json:
+        print(json.dumps(desc, ensure_ascii=False, indent=2))
+    else:
+        print(format_description(desc, lang))
+    return 0
+
+
+def cmd_import(args, lang) -> int:
+    from layers.ingest import import_into
+    from layers.workspace import Workspace
+
+    ws_path = Path(args.workspace)
+    ws = Workspace.open(ws_path) if ws_path.exists() else Workspace()
+    names = import_into(
+        ws, args.file, layer=args.layer, name=args.name, department=args.department,
+        classification=args.classification, crs=args.crs, x=args.x, y=args.y,
+        replace=args.replace,
+    )
+    if ws.path is None:
+        ws.save_as(ws_path)
+    else:
+        ws.save()
+    print(t("imported", lang, n=len(names), ws=ws_path, names=", ".join(names)))
+    return 0
+
+
+def cmd_gui(args, lang) -> int:
+    from gui.app import run_gui
+
+    return run_gui(args, lang)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+HANDLERS = {
+    "sample": cmd_sample,
+    "validate": cmd_validate,
+    "info": cmd_info,
+    "import": cmd_import,
+    "gui": cmd_gui,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    lang = system_lang()
+    try:
+        if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+            argv = ["gui", *argv]
+        args = parser.parse_args(argv)
+        if args.command is None:
+            args = parser.parse_args(["gui"])
+        lang = args.lang or lang
+        return HANDLERS[args.command](args, lang)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(t("canceled", lang), file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+        from spatial.errors import CityFrameError
+
+        if isinstance(exc, (CityFrameError, OSError, ValueError)):
+            print(f"{t('error', lang)}: {exc}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ DEPARTMENTS: dict[str, dict[str, str]] = {
     "transport": {"en": "Transport", "zh": "交通运输"},
     "water": {"en": "Water resources", "zh": "水务"},
     "market": {"en": "Market regulation", "zh": "市场监管"},
+    "imported": {"en": "Imported data", "zh": "导入数据"},
 }
 
 

@@ -17,6 +17,13 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sample_cache(tmp_path_factory):
+    """Unpack packed sample cities into a per-run cache, not the user's."""
+    os.environ["CITYFRAME_CACHE"] = str(tmp_path_factory.mktemp("cityframe-cache"))
+    yield
+
+
 class NetworkAccessError(AssertionError):
     """Raised when code under test tries to reach the network."""
 
