@@ -4,13 +4,19 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SAMPLE ?= small
 
-.PHONY: setup run test bench clean
+.PHONY: setup run screenshot test bench clean
 
 setup:
 	./.ci/setup
 
 run: setup
-	$(PY) main.py --sample $(SAMPLE)
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display: running under xvfb-run (invisible). Use a desktop session to see the window."; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) main.py --sample $(SAMPLE); \
+	else $(PY) main.py --sample $(SAMPLE); fi
+
+screenshot: setup
+	QT_QPA_PLATFORM=offscreen $(PY) main.py --sample $(SAMPLE) --screenshot $(or $(OUT),screenshot.png)
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider

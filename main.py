@@ -80,12 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress output")
 
     v = common(sub.add_parser("validate", help="check a workspace against the framework schema"))
-    v.add_argument("workspace")
+    v.add_argument("workspace", help="workspace file, or a sample id (small, district, shanghai)")
     v.add_argument("--json", dest="json_out", default=None, help="also write the report as JSON")
     v.add_argument("--limit", type=int, default=50, help="issues to print per code (default 50)")
 
     i = common(sub.add_parser("info", help="list a workspace's layers"))
-    i.add_argument("workspace")
+    i.add_argument("workspace", help="workspace file, or a sample id (small, district, shanghai)")
     i.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     im = common(sub.add_parser("import", help="import a file as a layer into a workspace"))
@@ -146,11 +146,23 @@ def cmd_sample(args, lang) -> int:
     return 0
 
 
+def workspace_arg(value: str) -> Path:
+    """A workspace path, or the id of a bundled sample city (``small``, ``district`` …)."""
+    path = Path(value)
+    if path.exists() or path.suffix:
+        return path
+    from sample_data.catalogue import SAMPLES, sample_path
+
+    if value in {s.id for s in SAMPLES}:
+        return sample_path(value)
+    return path
+
+
 def cmd_validate(args, lang) -> int:
     from layers.workspace import Workspace
     from spatial.validate import validate_framework
 
-    ws = Workspace.open(args.workspace, read_only=True)
+    ws = Workspace.open(workspace_arg(args.workspace), read_only=True)
     report = validate_framework(ws.frames())
     print(report.to_text(lang, limit=args.limit))
     if args.json_out:
@@ -162,7 +174,7 @@ def cmd_validate(args, lang) -> int:
 def cmd_info(args, lang) -> int:
     from layers.inspect import describe_workspace, format_description
 
-    desc = describe_workspace(args.workspace)
+    desc = describe_workspace(workspace_arg(args.workspace))
     if args.json:
         print(json.dumps(desc, ensure_ascii=False, indent=2))
     else:

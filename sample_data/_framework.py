@@ -15,7 +15,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from spatial.schema import BUILDING_USES
-from spatial.uscc import USCC_CHARSET, USCC_WEIGHTS, make_uscc
+from spatial.uscc import make_uscc
 
 from . import names as N
 from ._layout import COM, GREEN, IND, MIX, PUB, RES, Layout
@@ -556,27 +556,16 @@ _HAZARD_P = {"C25": 0.55, "C26": 0.45, "F51": 0.12, "C27": 0.12, "G59": 0.08, "C
 
 
 def _usccs(rng, prefix: np.ndarray, division: np.ndarray) -> np.ndarray:
-    """Valid, distinct USCCs starting with ``prefix`` ("91"/"92") in ``division``.
-
-    :func:`spatial.uscc.make_uscc` draws the body; the registration authority and
-    entity kind (first two characters) are then set and the check character
-    recomputed, so companies read 91... and individual businesses 92...
+    """Valid, distinct USCCs starting with ``prefix`` ("91"/"92") in ``division``,
+    so companies read 91... and individual businesses 92...
     """
     n = len(prefix)
     out = np.empty(n, dtype=object)
     todo = np.arange(n)
-    weights = np.array(USCC_WEIGHTS, dtype=np.int64)
-    charset = np.array(list(USCC_CHARSET))
-    lut = np.full(256, 0, dtype=np.int64)
-    lut[np.frombuffer(USCC_CHARSET.encode(), dtype=np.uint8)] = np.arange(len(USCC_CHARSET))
     for _ in range(10):
         for div in np.unique(division[todo]):  # a dozen districts at most
             sel = todo[division[todo] == div]
-            body = pd.Series(make_uscc(rng, len(sel), [div]), dtype="str").str[2:17]
-            first17 = (pd.Series(prefix[sel], dtype="str") + body).to_numpy("U17")
-            raw = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(-1, 17)
-            check = (31 - (lut[raw] * weights).sum(axis=1) % 31) % 31
-            out[sel] = np.char.add(first17, charset[check]).astype(object)
+            out[sel] = make_uscc(rng, len(sel), [div], prefixes=prefix[sel])
         dup = pd.Series(out).duplicated().to_numpy()
         todo = np.flatnonzero(dup)
         if not len(todo):

@@ -27,6 +27,7 @@ __all__ = [
     "uscc_problem",
     "uscc_valid_mask",
     "make_uscc",
+    "complete_uscc",
 ]
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -95,7 +96,25 @@ def uscc_valid_mask(codes) -> np.ndarray:
     return out
 
 
-def make_uscc(rng: np.random.Generator, n: int, division_codes=None) -> np.ndarray:
+def complete_uscc(first17) -> np.ndarray:
+    """Append the check character to each of many 17-character code bodies (vectorised).
+
+    Examples
+    --------
+    >>> complete_uscc(["91350100M000100Y4"]).tolist()
+    ['91350100M000100Y43']
+    """
+    first17 = np.asarray(first17, dtype="U17")
+    raw = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(-1, 17)
+    vals = _LUT[raw].astype(np.int32)
+    if (vals < 0).any():
+        bad = first17[(vals < 0).any(axis=1)][0]
+        raise ValueError(f"{bad!r} has characters outside the USCC character set")
+    check = (31 - (vals * np.array(USCC_WEIGHTS)).sum(axis=1) % 31) % 31
+    return np.char.add(first17, np.array(list(USCC_CHARSET))[check]).astype(object)
+
+
+def make_uscc(rng: np.random.Generator, n: int, division_codes=None, prefixes=None) -> np.ndarray:
     """Generate ``n`` distinct-looking valid codes (vectorised), for sample data.
 
     Parameters
@@ -106,6 +125,10 @@ def make_uscc(rng: np.random.Generator, n: int, division_codes=None) -> np.ndarr
         How many codes.
     division_codes : array-like of str, optional
         Six-digit administrative division codes to draw positions 3–8 from.
+    prefixes : array-like of str, optional
+        Registration authority and entity kind (positions 1–2) per code, e.g.
+        ``"91"`` for a company or ``"92"`` for an individual business; drawn
+        at random when not given.
     """
     charset = np.array(list(USCC_CHARSET))
     authority = rng.choice(np.array(list("9195")), n)  # 9 = market regulation (industry & commerce)
@@ -114,9 +137,10 @@ def make_uscc(rng: np.random.Generator, n: int, division_codes=None) -> np.ndarr
         division_codes = np.array(["320102", "320104", "320105", "320106", "320111", "320113"])
     division = rng.choice(np.asarray(division_codes), n)
     body = charset[rng.integers(0, 31, size=(n, 9))]
-    first17 = np.char.add(np.char.add(np.char.add(authority, kind), division), 
-                          np.array(["".join(r) for r in body]))
-    raw = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(-1, 17)
-    vals = _LUT[raw].astype(np.int32)
-    check = (31 - (vals * np.array(USCC_WEIGHTS)).sum(axis=1) % 31) % 31
-    return np.char.add(first17, charset[check]).astype(object)
+    head = np.char.add(authority, kind)
+    if prefixes is not None:
+        head = np.asarray(prefixes, dtype="U2")
+        if head.shape != (n,):
+            raise ValueError(f"prefixes must hold {n} two-character codes")
+    body9 = body.astype("U1").view(f"U9").reshape(n)
+    return complete_uscc(np.char.add(np.char.add(head, division), body9))
