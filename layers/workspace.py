@@ -616,6 +616,8 @@ class Workspace:
                 fb.step(position + 1, steps)
             audit = self._audit_to_save(target)
             self._write_cityframe_tables(tmp, rows, audit)
+            if self._path is not None and self._path.is_file():
+                _carry_over_foreign_tables(self._path, tmp)
             fb.step(len(layers) + 1, steps)
             _verify(tmp, layers)
             fb.step(len(layers) + 2, steps)
@@ -723,6 +725,32 @@ class Workspace:
 
 
 # ====================================================================== helpers: files
+def _carry_over_foreign_tables(source: Path, tmp: Path) -> list[str]:
+    """Copy tables CityFrame does not manage (not registered in ``gpkg_contents``,
+    e.g. a ``qgis_projects`` table QGIS keeps in the file) from ``source`` into
+    the file being written, so saving never drops another tool's data."""
+    con = sqlite3.connect(tmp)
+    try:
+        con.execute("ATTACH DATABASE ? AS old", (str(source),))
+        registered = {r[0].lower() for r in con.execute("SELECT table_name FROM old.gpkg_contents")}
+        present = {r[0].lower() for r in con.execute(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+        foreign = [
+            (name, sql) for name, sql in con.execute(
+                "SELECT name, sql FROM old.sqlite_master WHERE type = 'table' AND sql IS NOT NULL")
+            if not name.lower().startswith(("gpkg_", "rtree_", "sqlite_", "cityframe_"))
+            and name.lower() not in registered and name.lower() not in present
+        ]
+        with con:
+            for name, sql in foreign:
+                con.execute(sql)
+                con.execute(f'INSERT INTO main."{name}" SELECT * FROM old."{name}"')
+        con.execute("DETACH DATABASE old")
+        return [name for name, _ in foreign]
+    finally:
+        con.close()
+
+
 def _sqlite_uri(path: Path, mode: str) -> str:
     return f"{path.absolute().as_uri()}?mode={mode}"
 

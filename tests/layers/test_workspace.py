@@ -553,3 +553,31 @@ def test_cityframe_tables_hold_json(saved):
     assert json.loads(meta)["department"] == "framework"
     assert json.loads(style) == {"kind": "single", "fill": "#a6cee3b3", "stroke": "#ff8800",
                                  "stroke_width": 3.0, "point_size": 6.0}
+
+
+def test_save_keeps_tables_of_other_tools(tmp_path):
+    """A table QGIS (or another tool) keeps in the file survives save and save-as."""
+    import sqlite3
+
+    import geopandas as gpd
+    import shapely
+
+    from layers.vector import VectorLayer
+    from layers.workspace import Workspace
+
+    ws = Workspace()
+    ws.add_layer(VectorLayer("schools", gpd.GeoDataFrame(
+        {"school_id": ["S1"]}, geometry=[shapely.Point(1, 2)], crs=4547)))
+    path = tmp_path / "w.gpkg"
+    ws.save_as(path)
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE qgis_projects (name TEXT PRIMARY KEY, metadata BLOB, content BLOB)")
+        con.execute("INSERT INTO qgis_projects VALUES ('plan', x'00', x'0102')")
+    ws2 = Workspace.open(path)
+    ws2.log("touch", {})
+    ws2.save()
+    ws2.save_as(tmp_path / "copy.gpkg")
+    for p in (path, tmp_path / "copy.gpkg"):
+        with sqlite3.connect(p) as con:
+            assert con.execute("SELECT name, content FROM qgis_projects").fetchall() == [("plan", b"\x01\x02")]
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
