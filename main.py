@@ -17,7 +17,7 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-COMMANDS = ("sample", "validate", "info", "import", "gui")
+COMMANDS = ("sample", "validate", "info", "import", "query", "gui")
 
 _TEXT = {
     "prog": ("CityFrame — offline GIS for cross-agency decision support",
@@ -87,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     i = common(sub.add_parser("info", help="list a workspace's layers"))
     i.add_argument("workspace", help="workspace file, or a sample id (small, district, shanghai)")
     i.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    q = common(sub.add_parser("query", help="run a cross-agency query file on a workspace"))
+    q.add_argument("workspace", help="workspace file, or a sample id (small, district, shanghai)")
+    q.add_argument("query_file", nargs="?", default=None, metavar="QUERY.json",
+                   help="the query (version-1 JSON); not needed with --saved")
+    q.add_argument("--out", default=None, help="write the result: .csv, .geojson or .gpkg")
+    q.add_argument("--format", choices=("table", "csv", "geojson", "gpkg"), default=None,
+                   help="'table' prints the result on stdout (the default without --out)")
+    q.add_argument("--saved", default=None, metavar="NAME", help="run the workspace's saved query NAME")
+    q.add_argument("--save", default=None, metavar="NAME",
+                   help="also save the query in the workspace under NAME")
+    q.add_argument("--limit", type=int, default=50, help="rows to print with --format table")
 
     im = common(sub.add_parser("import", help="import a file as a layer into a workspace"))
     im.add_argument("workspace")
@@ -201,6 +213,80 @@ def cmd_import(args, lang) -> int:
     return 0
 
 
+def cmd_query(args, lang) -> int:
+    import time
+
+    from layers.export import export_frame
+    from layers.workspace import Workspace
+    from spatial.privacy import people_columns, suppress_small_counts
+    from spatial.query.engine import QueryEngine
+    from spatial.query.model import QueryError, parse_query, query_to_dict
+    from spatial.query.sentence import sentence
+
+    if (args.query_file is None) == (args.saved is None):
+        raise UsageError("query: give either QUERY.json or --saved NAME")
+    if args.out is None and args.format not in (None, "table"):
+        raise UsageError(f"query: --format {args.format} needs --out FILE")
+    if args.out is not None:
+        ext = {"csv": ".csv", "geojson": ".geojson", "gpkg": ".gpkg"}.get(args.format or "")
+        if ext and not args.out.lower().endswith(ext):
+            raise UsageError(f"query: --out {args.out} does not end in {ext}")
+    from sample_data.catalogue import is_bundled
+
+    ws_path = workspace_arg(args.workspace)
+    if args.save is not None and is_bundled(ws_path):
+        raise UsageError(f"query: {ws_path} is a bundled sample (read-only); copy it to save queries")
+    # Writable so the audit log records the query; bundled samples stay untouched.
+    ws = Workspace.open(ws_path, read_only=is_bundled(ws_path))
+    if args.saved is not None:
+        if args.saved not in ws.saved_queries:
+            known = ", ".join(sorted(ws.saved_queries)) or "none"
+            raise QueryError("", f"no saved query called {args.saved!r} in {ws.path.name} "
+                                 f"(saved queries: {known})")
+        doc, source = ws.saved_queries[args.saved], f"{ws.path.name}:query:{args.saved}"
+    else:
+        doc, source = Path(args.query_file), args.query_file
+    engine = QueryEngine(ws.frames(), saved=dict(ws.saved_queries))
+    query = parse_query(doc, catalog=engine.catalog, saved=engine.saved, source=source)
+    titles = {layer.name: {"en": layer.metadata.title_en, "zh": layer.metadata.title_zh}
+              for layer in ws.registry}
+    start = time.perf_counter()
+    result = engine.run(query)
+    elapsed = time.perf_counter() - start
+    people = [a.as_ for a in query.aggregate if a.fn == "sum" and a.column in
+              ("residents", "age_0_14", "age_15_64", "age_65_plus")]
+    people_cols = people_columns(result.data, people)
+    data = suppress_small_counts(result.data, people_cols)
+    print(sentence(query, lang, titles), file=sys.stderr)
+    matched = ("{n:,} matched in {t:.0f} ms" if lang != "zh" else "匹配 {n:,} 个，用时 {t:.0f} 毫秒")
+    print(matched.format(n=result.matched, t=elapsed * 1000), file=sys.stderr)
+    if args.out is not None:
+        export_frame(data, args.out, layer=args.save or args.saved or Path(source).stem)
+    else:
+        print(_table(data, args.limit, people_cols))
+    ws.log("query", {"query": query_to_dict(query), "saved": args.saved, "out": args.out,
+                     "matched": int(result.matched), "ms": round(elapsed * 1000, 1)})
+    if args.save is not None:
+        ws.saved_queries[args.save] = query_to_dict(query)
+        ws.save()
+    return 0
+
+
+def _table(frame, limit: int, people_cols) -> str:
+    import pandas as pd
+
+    from spatial.privacy import format_suppressed
+
+    shown = pd.DataFrame(frame.drop(columns=[c for c in frame.columns
+                                             if str(frame[c].dtype) == "geometry"]))
+    for c in people_cols:
+        shown[c] = shown[c].map(format_suppressed)
+    text = shown.head(limit).to_string(index=False)
+    if len(shown) > limit:
+        text += f"\n… {len(shown) - limit:,} more rows (use --out to write them all)"
+    return text
+
+
 def cmd_gui(args, lang) -> int:
     from gui.app import run_gui
 
@@ -218,6 +304,7 @@ HANDLERS = {
     "validate": cmd_validate,
     "info": cmd_info,
     "import": cmd_import,
+    "query": cmd_query,
     "gui": cmd_gui,
 }
 

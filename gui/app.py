@@ -39,7 +39,7 @@ def install_translations(app: QApplication, lang: str) -> None:
 
 def run_gui(args, lang: str) -> int:
     from layers.workspace import Workspace
-    from sample_data.catalogue import sample_path
+    from sample_data.catalogue import is_bundled, sample_path
 
     from .main_window import MainWindow
 
@@ -48,7 +48,7 @@ def run_gui(args, lang: str) -> int:
     if args.sample:
         workspace = Workspace.open(sample_path(args.sample), read_only=True)
     elif args.workspace:
-        workspace = Workspace.open(args.workspace)
+        workspace = Workspace.open(args.workspace, read_only=is_bundled(args.workspace))
     window = MainWindow(workspace, lang=lang)
     if args.screenshot:
         try:

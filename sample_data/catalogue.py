@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Sample", "SAMPLES", "CITIES_DIR", "cache_dir", "get_sample", "sample_path", "rebuild"]
+__all__ = ["Sample", "SAMPLES", "CITIES_DIR", "cache_dir", "is_bundled", "get_sample", "sample_path", "rebuild"]
 
 CITIES_DIR = Path(__file__).resolve().parent / "cities"
 
@@ -145,6 +145,12 @@ def cache_dir() -> Path:
     base = os.environ.get("CITYFRAME_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "cityframe")
     return Path(base) / "samples"
+
+
+def is_bundled(path) -> bool:
+    """Whether ``path`` is a bundled sample (or its unpacked copy): open those read-only."""
+    p = Path(path).resolve()
+    return any(root.resolve() in p.parents for root in (CITIES_DIR, cache_dir()))
 
 
 def sample_path(sample_id: str) -> Path:
