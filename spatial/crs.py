@@ -52,6 +52,7 @@ from pyproj.exceptions import CRSError as _PyprojCRSError
 from .errors import CRSError
 
 __all__ = [
+    "search_crs",
     "WGS84",
     "CGCS2000",
     "WEB_MERCATOR",
@@ -1099,3 +1100,42 @@ def transform_geometries(geoms, src: Any, dst: Any) -> np.ndarray:
         return out
 
     return shapely.transform(arr, apply, include_z=None)
+
+
+@functools.lru_cache(maxsize=1)
+def _crs_catalogue() -> tuple[tuple[str, str, str, bool, tuple], ...]:
+    import pyproj.database
+
+    infos = pyproj.database.query_crs_info(
+        pj_types=["GEOGRAPHIC_2D_CRS", "PROJECTED_CRS"], allow_deprecated=False)
+    return tuple((f"{i.auth_name}:{i.code}", i.name, i.type.name, i.type.name == "PROJECTED_CRS",
+                  tuple(i.area_of_use.bounds) if i.area_of_use else ()) for i in infos)
+
+
+def search_crs(text: str = "", limit: int = 200, lonlat: tuple[float, float] | None = None
+               ) -> list[dict]:
+    """Search pyproj's CRS database by code or words, for the CRS picker.
+
+    Every word of ``text`` must appear in the code or the name
+    (case-insensitive).  With ``lonlat``, CRSs whose area of use contains the
+    point come first.  Returns dicts with ``code``, ``name``, ``projected``.
+
+    Examples
+    --------
+    >>> search_crs("4547")[0]["name"]
+    'CGCS2000 / 3-degree Gauss-Kruger CM 114E'
+    >>> any(r["code"] == "EPSG:32651" for r in search_crs("UTM 51N WGS 84"))
+    True
+    """
+    words = [w for w in text.lower().replace(":", " ").split() if w]
+    rows = []
+    for code, name, _kind, projected, area in _crs_catalogue():
+        hay = f"{code} {name}".lower().replace(":", " ")
+        if all(w in hay for w in words):
+            exact = any(code.split(":")[1] == w for w in words)
+            inside = bool(lonlat and area and area[0] <= lonlat[0] <= area[2]
+                          and area[1] <= lonlat[1] <= area[3])
+            rows.append((not exact, not inside, code.split(":")[0] != "EPSG", name,
+                         {"code": code, "name": name, "projected": projected}))
+    rows.sort(key=lambda r: r[:4])
+    return [r[-1] for r in rows[:limit]]
