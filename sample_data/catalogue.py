@@ -46,6 +46,9 @@ class Sample:
     licence: str
     seed: int | None = None
     city_zh: str | None = None
+    #: One line for the welcome screen, in English and Chinese.
+    tagline_en: str = ""
+    tagline_zh: str = ""
     #: The bundled file is ``<path>.xz`` (kept small in the repository); it is
     #: unpacked once into the user's cache by :func:`sample_path`.
     packed: bool = False
@@ -85,6 +88,8 @@ SAMPLES: list[Sample] = [
         licence=_SYNTHETIC_LICENCE.format(seed=1),
         seed=1,
         city_zh="江城",
+        tagline_en="A small riverside city for classes: every framework layer, 30 overlays.",
+        tagline_zh="小型滨江城市，适合课堂：全部基础框架图层和 30 个部门专题图层。",
     ),
     Sample(
         id="district",
@@ -105,6 +110,8 @@ SAMPLES: list[Sample] = [
         seed=2,
         city_zh="青湖",
         packed=True,
+        tagline_en="A district of a million residents for analyses and drills at scale.",
+        tagline_zh="百万人口的城市片区，用于真实规模的分析与演练。",
     ),
     Sample(
         id="shanghai",
@@ -127,6 +134,8 @@ SAMPLES: list[Sample] = [
             "https://www.openstreetmap.org/copyright; vector tiles by Nextzen/Tilezen. "
             "Built by sample_data/shanghai.py from shared/data/shanghai (see its SOURCE.md)."
         ),
+        tagline_en="Real OpenStreetMap data of the Bund and Lujiazui.",
+        tagline_zh="外滩与陆家嘴的真实 OpenStreetMap 数据。",
     ),
 ]
 
