@@ -31,14 +31,27 @@ file"):
   target layer by :func:`spatial.crs.metric_crs_for`; every other layer is
   brought into it.  Results stay in the target's CRS.
 
-Caching (what does not change between queries is computed once): per (layer,
-metric CRS) the metric geometries (invalid ones repaired once with
-:func:`shapely.make_valid`), STRtrees (whole layer, and per filter for filtered
-references), the points-on-surface and their tree; per (target layer, zone
-layer, metric CRS) the zone of every feature; the population join; attribute
-masks; results of saved queries used through ``query:NAME``.
-:meth:`QueryEngine.invalidate` drops the caches of a layer and of every saved
-query that depends on it.
+Caching (what does not change between queries is computed once, then reused by
+every query whatever its filters, distances or grouping):
+
+* per (layer, metric CRS): the metric geometries (invalid ones repaired once
+  with :func:`shapely.make_valid`, counted), their STRtree (and, for filters
+  keeping at most half a layer, one per filter), k-d trees of point layers,
+  points-on-surface with the radius of each feature's envelope around it;
+* per (target layer, zone layer, metric CRS): the zone of every feature;
+* per (target layer, reference layer, predicate, metric CRS) for
+  ``intersects``/``within``/``contains``: every related pair of the whole
+  layers (a spatial join index; filters are masks over it);
+* per (target layer, filtered point reference, metric CRS) for the distance
+  relations: each target's distance bounds to the nearest reference point
+  (a k-d tree query from its point-on-surface), exact GEOS distances only
+  for the features whose bounds straddle the distance asked (kept too);
+* the population join, attribute masks, and the results of saved queries
+  used through ``query:NAME``.
+
+Which side queries which tree is chosen by size (the small side queries the big
+side's tree).  :meth:`QueryEngine.invalidate` drops the caches of a layer and of
+every saved query that depends on it.
 """
 
 from __future__ import annotations
@@ -84,7 +97,7 @@ SUBSET_TREE_SHARE = 0.5
 MAX_SUBSET_TREES = 8
 MAX_MASKS = 128
 #: Distance fields (target layer x filtered point reference) kept, least recently built go.
-MAX_FIELDS = 16
+MAX_FIELDS = 8
 #: Relation pairs kept per (target, reference, predicate); above this, no pair index.
 MAX_PAIRS = 20_000_000
 PAIR_CHUNK = 10_000
@@ -198,8 +211,7 @@ class _Geo:
         self.bounds = _total_bounds(geoms)
         self.types = shapely.get_type_id(geoms)
         self.all_points = bool(np.all(self.types[self.present] == 0))
-        self.pos: np.ndarray | None = None  # point-on-surface of every row
-        self.pos_xy: np.ndarray | None = None  # its coordinates (n x 2, NaN when missing)
+        self.pos_xy: np.ndarray | None = None  # point-on-surface (n x 2, NaN when missing)
         self.radius: np.ndarray | None = None  # farthest envelope corner from pos
         self.trees: OrderedDict = OrderedDict()  # filter key -> (tree, rows, bounds)
         self.kds: OrderedDict = OrderedDict()  # filter key -> k-d tree (point layers)
@@ -281,9 +293,10 @@ class QueryEngine:
     Attributes
     ----------
     stats : collections.Counter
-        How often each cache was (re)built: ``tree_builds``, ``geometry_builds``,
-        ``pos_builds``, ``zone_index_builds``, ``population_joins``,
-        ``saved_runs``, ``repaired`` (geometries), ``runs``.
+        How often each cache was (re)built: ``geometry_builds``, ``tree_builds``,
+        ``kd_builds``, ``pos_builds``, ``zone_index_builds``, ``pair_index_builds``,
+        ``distance_field_builds``, ``population_joins``, ``saved_runs``; also
+        ``repaired`` (geometries) and ``runs``.
 
     Examples
     --------
@@ -384,8 +397,7 @@ class QueryEngine:
             for store in (self._cache, self._masks):
                 for key in [k for k in store if names.intersection(k[1])]:
                     del store[key]
-            if name == POPULATION or name == BUILDINGS:
-                self._catalog = None
+            self._catalog = None  # its columns may have changed too
 
     # ----------------------------------------------------------------- run
 
@@ -675,10 +687,11 @@ class QueryEngine:
             geo.trees.move_to_end(key)
         return (*entry, False)
 
-    def _points_on_surface(self, geo: _Geo) -> np.ndarray:
-        """Point-on-surface of every row (the point itself for points), with its
-        coordinates and the distance to the farthest corner of the row's envelope."""
-        if geo.pos is None:
+    def _points_on_surface(self, geo: _Geo) -> None:
+        """Set ``geo.pos_xy`` (a point on every row: point-on-surface, the point
+        itself for points) and ``geo.radius`` (from it to the farthest corner of
+        the row's envelope; infinite when the row has no such point)."""
+        if geo.pos_xy is None:
             pos = geo.geoms if geo.all_points else shapely.point_on_surface(geo.geoms)
             xy = np.column_stack([shapely.get_x(pos), shapely.get_y(pos)])
             if geo.all_points:
@@ -688,9 +701,9 @@ class QueryEngine:
                 dx = np.maximum(xy[:, 0] - env[:, 0], env[:, 2] - xy[:, 0])
                 dy = np.maximum(xy[:, 1] - env[:, 1], env[:, 3] - xy[:, 1])
                 radius = np.hypot(dx, dy)
-            geo.pos, geo.pos_xy, geo.radius = pos, xy, radius
+            radius[~np.isfinite(radius)] = np.inf
+            geo.pos_xy, geo.radius = xy, radius
             self.stats["pos_builds"] += 1
-        return geo.pos
 
     def _kd(self, geo: _Geo, rows: np.ndarray, filter_key: str | None):
         """A k-d tree over the points ``geo.geoms[rows]`` (a point layer), cached per filter."""
@@ -876,33 +889,32 @@ class QueryEngine:
             r_rows = np.flatnonzero(rgeo.present if rkey is None else rmask & rgeo.present)
             n = len(tgeo.geoms)
             kd = self._kd(rgeo, r_rows, rkey) if len(r_rows) else None
-            field_ = {"kd": kd, "hi": np.full(n, np.nan),
-                      "lo": np.full(n, np.nan), "exact": np.full(n, np.nan)}
+            field_ = {"kd": kd, "hi": np.full(n, np.nan), "exact": np.full(n, np.nan)}
             self.stats["distance_field_builds"] += 1
             self._cache[ckey] = field_
             fields = [k for k in self._cache if k[0] == "field"]
             for old in fields[:-MAX_FIELDS]:
                 del self._cache[old]
         self._points_on_surface(tgeo)
-        hi, lo, exact = field_["hi"], field_["lo"], field_["exact"]
+        hi, exact = field_["hi"], field_["exact"]
         rows = np.flatnonzero(tmask & tgeo.present)
         need = rows[np.isnan(hi[rows])]
         parts = list(_chunks(need))
         for i, chunk in enumerate(parts):
             prog.check()
-            if field_["kd"] is None:  # nothing to be near
-                hi[chunk] = lo[chunk] = np.inf
-            else:
-                d, _ = field_["kd"].query(tgeo.pos_xy[chunk], k=1, workers=-1)
-                low = d - tgeo.radius[chunk]
-                odd = ~np.isfinite(low)  # no usable point-on-surface: measure exactly
-                hi[chunk] = np.where(odd, np.inf, d)
-                lo[chunk] = np.where(odd, -np.inf, low)
+            hi[chunk] = np.inf  # nothing to be near, or no point on the row
+            if field_["kd"] is not None:
+                xy = tgeo.pos_xy[chunk]
+                ok = np.isfinite(xy).all(axis=1)
+                hi[chunk[ok]], _ = field_["kd"].query(xy[ok], k=1, workers=-1)
             prog.set(0.8 * (i + 1) / len(parts))
         tol = 1e-9 * max(1.0, distance)
         known = ~np.isnan(exact[rows])
-        sure = ~known & (hi[rows] <= distance - tol)
-        unsure = ~known & ~sure & (lo[rows] <= distance + tol)
+        upper = hi[rows]
+        lower = upper - tgeo.radius[rows]
+        lower[np.isnan(lower)] = -np.inf
+        sure = ~known & (upper <= distance - tol)
+        unsure = ~known & ~sure & (lower <= distance + tol)
         if unsure.any():  # measure these exactly, once
             amb = rows[unsure]
             tree, _rows, _, _ = self._tree(rgeo, None if rkey is None else rmask, rkey,
@@ -1012,15 +1024,17 @@ class QueryEngine:
         hit = self._cache.get(ckey)
         if hit is not None:
             return hit
-        pos = self._points_on_surface(tgeo)
+        if not tgeo.all_points:
+            self._points_on_surface(tgeo)
         n = len(tgeo.geoms)
         none = np.iinfo(np.int64).max
         zone_of = np.full(n, none, dtype=np.int64)
         tree, zrows, _, _ = self._tree(zgeo, None, None)
         parts = list(_chunks(np.flatnonzero(tgeo.present)))
-        for i, chunk in enumerate(parts):  # points against the tree of zones
+        for i, chunk in enumerate(parts):  # points on the targets against the tree of zones
             prog.check()
-            q, h = tree.query(pos[chunk], predicate="intersects")
+            points = tgeo.geoms[chunk] if tgeo.all_points else shapely.points(tgeo.pos_xy[chunk])
+            q, h = tree.query(points, predicate="intersects")
             np.minimum.at(zone_of, chunk[q], zrows[h])
             prog.set((i + 1) / len(parts))
         zone_of[zone_of == none] = -1
