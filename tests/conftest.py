@@ -19,8 +19,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(autouse=True, scope="session")
 def _sample_cache(tmp_path_factory):
-    """Unpack packed sample cities into a per-run cache, not the user's."""
+    """Unpack packed sample cities into a per-run cache, and keep settings (QSettings)
+    in a per-run folder: tests never touch the user's files."""
     os.environ["CITYFRAME_CACHE"] = str(tmp_path_factory.mktemp("cityframe-cache"))
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
     yield
 
 
