@@ -8,6 +8,7 @@ flag; the function stops at its next ``feedback.check()``.
 
 from __future__ import annotations
 
+import threading
 import traceback
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -16,6 +17,29 @@ from spatial.errors import Canceled, CityFrameError
 from spatial.feedback import Feedback
 
 __all__ = ["Worker", "start_worker"]
+
+
+_PROJ_CONTEXTS: dict[int, object] = {}
+
+
+def pin_proj_context() -> None:
+    """Keep this thread's PROJ context alive for the thread's lifetime.
+
+    pyproj 3.7.2 keeps each OS thread's PROJ context in thread-specific storage
+    but frees it with the Python thread state's ``threading.local`` (pyproj
+    issues 1509/1622, fixed upstream by PR 1626, not released).  A Qt pool
+    thread gets a fresh thread state per job, so once a CRS made in one job is
+    garbage-collected elsewhere, the next pyproj call on that pool thread uses
+    a freed context and segfaults.  Holding the context's manager for as long
+    as the thread lives avoids that; every Worker job calls this.
+    """
+    try:
+        from pyproj._context import get_context_manager
+    except ImportError:  # a pyproj without per-thread contexts
+        return
+    manager = get_context_manager()
+    if manager is not None:
+        _PROJ_CONTEXTS[threading.get_native_id()] = manager
 
 
 class WorkerSignals(QObject):
@@ -43,7 +67,10 @@ class Worker(QRunnable):
 
     def run(self) -> None:  # runs on a pool thread
         try:
-            result = self._fn(*self._args, feedback=self.feedback, **self._kwargs)
+            try:
+                result = self._fn(*self._args, feedback=self.feedback, **self._kwargs)
+            finally:
+                pin_proj_context()  # before any result reaches (and is freed on) the UI thread
         except Canceled:
             self.done = True
             self.signals.canceled.emit()
