@@ -351,17 +351,17 @@ class Workspace:
 
         Layers without a CRS or without geometry are skipped; ``None`` when nothing is left.
         """
-        from pyproj import CRS, Transformer
+        from spatial.crs import get_transformer, parse_crs
 
-        wgs84 = CRS.from_epsg(4326)
+        wgs84 = parse_crs(4326)
         boxes = []
         for layer in self.registry:
             bounds, crs = layer.bounds, layer.crs
             if bounds is None or crs is None:
                 continue
-            if CRS.from_user_input(crs) != wgs84:
-                t = Transformer.from_crs(crs, wgs84, always_xy=True)
-                bounds = t.transform_bounds(*bounds, densify_pts=21)
+            crs = parse_crs(crs)
+            if crs != wgs84:  # one cached transformer per CRS, not one per layer
+                bounds = get_transformer(crs, wgs84).transform_bounds(*bounds, densify_pts=21)
             if all(math.isfinite(v) for v in bounds):
                 boxes.append(bounds)
         if not boxes:
