@@ -1,45 +1,50 @@
-"""Run long work off the UI thread: a QRunnable that calls a Qt-free function
-with a :class:`~spatial.feedback.Feedback`, and reports progress, the result,
-an error or a cancellation through Qt signals (delivered on the UI thread).
+"""Run long work off the UI thread and report back on it.
 
-The function must accept a ``feedback`` keyword.  Cancel sets the feedback's
-flag; the function stops at its next ``feedback.check()``.
+:func:`start_worker` calls a Qt-free function with a
+:class:`~spatial.feedback.Feedback` on a persistent Python thread pool and
+reports progress, the result, an error or a cancellation through Qt signals,
+delivered on the UI thread (queued connections).  The function must accept a
+``feedback`` keyword; cancel sets the feedback's flag and the function stops at
+its next ``feedback.check()``.
+
+Why not ``QThreadPool``: PySide6 drops a pool thread's Python thread state
+after each ``QRunnable``, while pyproj 3.7 keeps a PROJ context per OS thread
+tied to that state (pyproj issues 1509/1622, fixed upstream after 3.7.2), so
+the second job touching a CRS on a reused pool thread segfaults.  Python's own
+threads keep their state for their whole life.
 """
 
 from __future__ import annotations
 
-import threading
+import atexit
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 from spatial.errors import Canceled, CityFrameError
 from spatial.feedback import Feedback
 
-__all__ = ["Worker", "start_worker"]
+__all__ = ["Worker", "start_worker", "shutdown_workers"]
+
+_POOL: list[ThreadPoolExecutor] = []
+_RUNNING: set = set()  # workers stay alive until their last signal is delivered
 
 
-_PROJ_CONTEXTS: dict[int, object] = {}
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="cityframe-job"))
+    return _POOL[0]
 
 
-def pin_proj_context() -> None:
-    """Keep this thread's PROJ context alive for the thread's lifetime.
-
-    pyproj 3.7.2 keeps each OS thread's PROJ context in thread-specific storage
-    but frees it with the Python thread state's ``threading.local`` (pyproj
-    issues 1509/1622, fixed upstream by PR 1626, not released).  A Qt pool
-    thread gets a fresh thread state per job, so once a CRS made in one job is
-    garbage-collected elsewhere, the next pyproj call on that pool thread uses
-    a freed context and segfaults.  Holding the context's manager for as long
-    as the thread lives avoids that; every Worker job calls this.
-    """
-    try:
-        from pyproj._context import get_context_manager
-    except ImportError:  # a pyproj without per-thread contexts
-        return
-    manager = get_context_manager()
-    if manager is not None:
-        _PROJ_CONTEXTS[threading.get_native_id()] = manager
+@atexit.register
+def shutdown_workers() -> None:
+    """Cancel queued jobs and stop taking new ones (at exit)."""
+    for worker in list(_RUNNING):
+        worker.cancel()
+    for pool in _POOL:
+        pool.shutdown(wait=False, cancel_futures=True)
+    _POOL.clear()
 
 
 class WorkerSignals(QObject):
@@ -50,12 +55,10 @@ class WorkerSignals(QObject):
     canceled = Signal()
 
 
-class Worker(QRunnable):
-    """One job: ``fn(*args, feedback=..., **kwargs)`` on the global thread pool."""
+class Worker:
+    """One job: ``fn(*args, feedback=..., **kwargs)``; see :func:`start_worker`."""
 
     def __init__(self, fn, *args, **kwargs) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the caller keeps it to cancel it
         self.signals = WorkerSignals()
         self.feedback = Feedback(on_progress=self.signals.progress.emit,
                                  on_info=self.signals.info.emit)
@@ -67,10 +70,7 @@ class Worker(QRunnable):
 
     def run(self) -> None:  # runs on a pool thread
         try:
-            try:
-                result = self._fn(*self._args, feedback=self.feedback, **self._kwargs)
-            finally:
-                pin_proj_context()  # before any result reaches (and is freed on) the UI thread
+            result = self._fn(*self._args, feedback=self.feedback, **self._kwargs)
         except Canceled:
             self.done = True
             self.signals.canceled.emit()
@@ -84,15 +84,26 @@ class Worker(QRunnable):
             self.done = True
             self.signals.finished.emit(result)
 
+    def start(self) -> "Worker":
+        """Queue the job; the worker keeps itself alive until it has reported."""
+        _RUNNING.add(self)
+        for signal in (self.signals.finished, self.signals.errored, self.signals.canceled):
+            signal.connect(self._release)
+        _pool().submit(self.run)
+        return self
+
+    def _release(self, *_args) -> None:
+        _RUNNING.discard(self)
+
 
 def start_worker(fn, *args, on_finished=None, on_error=None, on_progress=None, on_canceled=None,
-                 pool: QThreadPool | None = None, **kwargs) -> Worker:
-    """Start ``fn`` on a pool thread and connect the callbacks; return the worker."""
+                 **kwargs) -> Worker:
+    """Start ``fn`` on a pool thread and connect the callbacks; return the worker
+    (keep it to cancel the job; it need not be kept otherwise)."""
     worker = Worker(fn, *args, **kwargs)
     for signal, slot in ((worker.signals.finished, on_finished), (worker.signals.errored, on_error),
                          (worker.signals.progress, on_progress),
                          (worker.signals.canceled, on_canceled)):
         if slot is not None:
             signal.connect(slot)
-    (pool or QThreadPool.globalInstance()).start(worker)
-    return worker
+    return worker.start()

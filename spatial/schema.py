@@ -41,6 +41,7 @@ DEPARTMENTS: dict[str, dict[str, str]] = {
     "water": {"en": "Water resources", "zh": "水务"},
     "market": {"en": "Market regulation", "zh": "市场监管"},
     "imported": {"en": "Imported data", "zh": "导入数据"},
+    "results": {"en": "Query results", "zh": "查询结果"},
 }
 
 

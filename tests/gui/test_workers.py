@@ -1,7 +1,6 @@
 import threading
 
 import pytest
-from PySide6.QtCore import QThreadPool
 
 from gui.workers import Worker, start_worker
 from spatial.errors import DataImportError
@@ -33,7 +32,7 @@ def test_worker_cancel_and_error(qtbot):
 
     worker = Worker(slow)
     with qtbot.waitSignal(worker.signals.canceled, timeout=5000):
-        QThreadPool.globalInstance().start(worker)
+        worker.start()
         worker.cancel()
         gate.set()
 
@@ -42,5 +41,30 @@ def test_worker_cancel_and_error(qtbot):
 
     worker = Worker(bad)
     with qtbot.waitSignal(worker.signals.errored, timeout=5000) as blocker:
-        QThreadPool.globalInstance().start(worker)
+        worker.start()
     assert blocker.args == ["wells.csv row 3: not a number"]
+
+
+def test_workers_report_without_a_kept_reference(qtbot):
+    import gc
+
+    got = []
+    for i in range(5):
+        start_worker(lambda feedback, i=i: i, on_finished=got.append)
+    gc.collect()
+    qtbot.waitUntil(lambda: sorted(got) == [0, 1, 2, 3, 4], timeout=5000)
+
+
+def test_second_pyproj_job_on_a_reused_thread_does_not_crash(qtbot):
+    """pyproj 1622: a CRS made in one job, freed on the UI thread, then another job."""
+    import gc
+
+    import pyproj
+
+    results = []
+    for _ in range(6):
+        start_worker(lambda feedback: pyproj.CRS.from_epsg(4547), on_finished=results.append)
+        qtbot.waitUntil(lambda n=len(results): len(results) > n, timeout=5000)
+        results[-1] = None  # free the CRS on the UI thread
+        gc.collect()
+    assert len(results) == 6
