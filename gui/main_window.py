@@ -1,131 +1,449 @@
-"""The main window: layer tree by department, workspace summary, menus, About box.
-
-A plain window for the foundation (issue 2); the map canvas, attribute table and
-query builder arrive with issue 4.  Thin: it reads the Workspace model and
-never computes geometry.
+"""The main window: welcome screen or map, dockable panels, menus, toolbar and
+status bar.  Thin: it wires the widgets to one Workspace, one Selection and
+the settings; every analysis runs in spatial/ through workers.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QWidget,
 )
 
-from spatial.schema import DEPARTMENTS
+from layers.selection import Selection
+from spatial.crs import crs_label, get_transformer, parse_crs
+
+from .settings import Settings
+from .welcome import WelcomeScreen
 
 ATTRIBUTION = (
     "Shanghai sample: © OpenStreetMap contributors (ODbL); vector tiles by Nextzen/Tilezen."
 )
 
+#: (object name, tool name for MapCanvas.set_tool, shortcut)
+TOOLS = (
+    ("pan", "P"), ("identify", "I"), ("select", "S"), ("select_rect", "R"),
+    ("select_polygon", "G"), ("measure_line", "M"), ("measure_area", "Shift+M"),
+    ("draw_point", ""), ("draw_line", ""), ("draw_polygon", ""),
+)
+
 
 class MainWindow(QMainWindow):
-    """CityFrame's main window over one workspace (or none)."""
+    """CityFrame's main window over one workspace (or the welcome screen)."""
 
-    def __init__(self, workspace=None, lang: str = "en", parent=None):
+    languageChanged = Signal(str)
+
+    def __init__(self, workspace=None, lang: str = "en", settings: Settings | None = None,
+                 parent=None):
         super().__init__(parent)
+        self.setObjectName("CityFrameMainWindow")
         self.lang = lang
-        self.workspace = workspace
-        self.setWindowTitle(self.tr("CityFrame"))
-        self.resize(1280, 800)
+        self.settings = settings or Settings()
+        self.workspace = None
+        self.selection = Selection()
+        self.resize(1600, 1000)
 
-        self.layer_tree = QTreeWidget()
-        self.layer_tree.setHeaderLabels([self.tr("Layer"), self.tr("Features"), self.tr("Classification")])
-        self.layer_tree.setColumnWidth(0, 260)
-        self.layer_tree.itemChanged.connect(self._on_item_changed)
-        dock = QDockWidget(self.tr("Layers"), self)
-        dock.setObjectName("LayersDock")
-        dock.setWidget(self.layer_tree)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.resizeDocks([dock], [460], Qt.Orientation.Horizontal)
+        from .canvas import MapCanvas
 
-        self.summary = QLabel()
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.setCentralWidget(self.summary)
+        self.canvas = MapCanvas()
+        self.welcome = WelcomeScreen(self.settings.recent(), lang)
+        self.welcome.openSample.connect(self.open_sample)
+        self.welcome.openPath.connect(self.open_path)
+        self.welcome.openFileRequested.connect(self.open_workspace_dialog)
+        self.welcome.newWorkspace.connect(self.new_workspace)
+        self.stack = QStackedWidget()
+        self.welcome_scroll = QScrollArea()  # the cards must not set the window's minimum size
+        self.welcome_scroll.setWidgetResizable(True)
+        self.welcome_scroll.setWidget(self.welcome)
+        self.stack.addWidget(self.welcome_scroll)
+        self.stack.addWidget(self.canvas)
+        self.setCentralWidget(self.stack)
 
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_actions()
         self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._wire_canvas()
+        geometry, state = self.settings.window()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._saved_state = state
+        self._layout_restored = False
         self.set_workspace(workspace)
 
-    # ------------------------------------------------------------ menus
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
-        open_action = QAction(self.tr("&Open workspace…"), self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self.open_workspace_dialog)
-        file_menu.addAction(open_action)
-        quit_action = QAction(self.tr("&Quit"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        about = QAction(self.tr("&About CityFrame"), self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
+    # ------------------------------------------------------------------ docks
+    def _dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
+        old = self.docks.get(key)
+        if old is not None:
+            old.setWidget(widget)
+            return old
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{key}Dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
 
-    # ------------------------------------------------------------ model binding
+    def _build_docks(self, ws) -> None:
+        from .attribute_table import AttributeTable
+        from .layer_tree import LayerTreeWidget
+        from .query_builder import QueryBuilder
+        from .results_panel import ResultsPanel
+
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.layer_tree = LayerTreeWidget(ws, lang=self.lang)
+        self.layer_tree.zoomToLayer.connect(self.canvas.zoom_to_layer)
+        self.layer_tree.openAttributes.connect(self.show_attributes)
+        self._dock("Layers", self.tr("Layers"), self.layer_tree, left)
+        self.attributes_holder = QLabel(self.tr("Open a layer's attribute table from the Layers panel."))
+        self.attributes_holder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._dock("Attributes", self.tr("Attributes"), self.attributes_holder, bottom)
+        self.query_builder = QueryBuilder(ws, lang=self.lang)
+        self._dock("Query", self.tr("Query"), self.query_builder, right)
+        self.results = ResultsPanel(ws, lang=self.lang)
+        self.query_builder.resultReady.connect(self._on_query_result)
+        self._dock("Results", self.tr("Results"), self.results, bottom)
+        drills = QLabel(self.tr("Drills arrive with the emergency-drill release."))
+        drills.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._dock("Drills", self.tr("Drills"), drills, right)
+        self.tabifyDockWidget(self.docks["Query"], self.docks["Drills"])
+        self.tabifyDockWidget(self.docks["Attributes"], self.docks["Results"])
+        self.docks["Query"].raise_()
+        if not self._layout_restored:
+            self.resizeDocks([self.docks["Layers"], self.docks["Query"]], [330, 400],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["Results"]], [230], Qt.Orientation.Vertical)
+        self.AttributeTable = AttributeTable
+
+    def show_attributes(self, name: str) -> None:
+        layer = self.workspace.layer(name)
+        table = self.AttributeTable(layer, self.selection)
+        table.zoomToRows.connect(lambda layer_name, rows: self.canvas.zoom_to_selection())
+        self._dock("Attributes", self.tr("Attributes"), table, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.docks["Attributes"].setWindowTitle(
+            self.tr("Attributes — {0}").replace("{0}", layer.metadata.title(self.lang) or name))
+        self.docks["Attributes"].show()
+        self.docks["Attributes"].raise_()
+
+    def _on_query_result(self, payload) -> None:
+        query, result = payload
+        self.results.show_result(query, result)
+        self.docks["Results"].show()
+        self.docks["Results"].raise_()
+        if "geometry" in getattr(result.data, "columns", ()):
+            self.canvas.set_highlight("query", result.data.geometry)
+
+    # ------------------------------------------------------------------ actions
+    def _action(self, text: str, slot=None, shortcut=None, checkable=False, name=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if slot is not None:
+            action.triggered.connect(slot)
+        if name:
+            action.setObjectName(name)
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        self.act_new = self._action(self.tr("&New workspace"), self.new_workspace, std.New)
+        self.act_open = self._action(self.tr("&Open workspace…"), self.open_workspace_dialog, std.Open)
+        self.act_save = self._action(self.tr("&Save"), self.save, std.Save)
+        self.act_save_as = self._action(self.tr("Save &as…"), self.save_as, std.SaveAs)
+        self.act_import = self._action(self.tr("&Add layer from file…"), self.import_layer, "Ctrl+Shift+A")
+        self.act_quit = self._action(self.tr("&Quit"), self.close, std.Quit)
+        self.act_zoom_in = self._action(self.tr("Zoom &in"), lambda: self.canvas.zoom_in(), "+")
+        self.act_zoom_out = self._action(self.tr("Zoom &out"), lambda: self.canvas.zoom_out(), "-")
+        self.act_zoom_full = self._action(self.tr("&Full extent"), lambda: self.canvas.zoom_full(), "Ctrl+0")
+        self.act_zoom_sel = self._action(self.tr("Zoom to &selection"),
+                                         lambda: self.canvas.zoom_to_selection(), "Ctrl+J")
+        self.act_crs = self._action(self.tr("Map &CRS…"), self.choose_crs)
+        self.act_about = self._action(self.tr("&About CityFrame"), self.show_about)
+        labels = {
+            "pan": self.tr("Pan"), "identify": self.tr("Identify"), "select": self.tr("Select"),
+            "select_rect": self.tr("Select by rectangle"), "select_polygon": self.tr("Select by polygon"),
+            "measure_line": self.tr("Measure distance"), "measure_area": self.tr("Measure area"),
+            "draw_point": self.tr("Draw point"), "draw_line": self.tr("Draw line"),
+            "draw_polygon": self.tr("Draw polygon"),
+        }
+        self.tool_group = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        for name, key in TOOLS:
+            act = self._action(labels[name], None, key or None, checkable=True, name=f"tool_{name}")
+            act.triggered.connect(lambda _c=False, n=name: self.canvas.set_tool(n))
+            self.tool_group.addAction(act)
+            self.tool_actions[name] = act
+        self.tool_actions["pan"].setChecked(True)
+        self.lang_group = QActionGroup(self)
+        self.act_lang = {}
+        for code, label in (("en", "English"), ("zh", "简体中文")):
+            act = self._action(label, None, checkable=True, name=f"lang_{code}")
+            act.setChecked(code == self.lang)
+            act.triggered.connect(lambda _c=False, c=code: self.switch_language(c))
+            self.lang_group.addAction(act)
+            self.act_lang[code] = act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        for act in (self.act_new, self.act_open):
+            file_menu.addAction(act)
+        samples = file_menu.addMenu(self.tr("Open &sample city"))
+        from sample_data.catalogue import SAMPLES
+
+        for s in SAMPLES:
+            act = samples.addAction(s.name_zh if self.lang == "zh" else s.name_en)
+            act.triggered.connect(lambda _c=False, sid=s.id: self.open_sample(sid))
+        self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        for act in (self.act_save, self.act_save_as, self.act_import):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        self.view_menu = bar.addMenu(self.tr("&View"))
+        for act in (self.act_zoom_in, self.act_zoom_out, self.act_zoom_full, self.act_zoom_sel):
+            self.view_menu.addAction(act)
+        self.view_menu.addSeparator()
+        tools = bar.addMenu(self.tr("&Tools"))
+        for act in self.tool_actions.values():
+            tools.addAction(act)
+        settings = bar.addMenu(self.tr("&Settings"))
+        settings.addAction(self.act_crs)
+        lang_menu = settings.addMenu(self.tr("&Language"))
+        for act in self.act_lang.values():
+            lang_menu.addAction(act)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.act_about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent():
+            act = self.recent_menu.addAction(Path(path).name)
+            act.setToolTip(path)
+            act.triggered.connect(lambda _c=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent()))
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar(self.tr("Map tools"))
+        tb.setObjectName("MapToolbar")
+        for act in (self.act_open, self.act_save, self.act_import):
+            tb.addAction(act)
+        tb.addSeparator()
+        for act in (self.act_zoom_in, self.act_zoom_out, self.act_zoom_full):
+            tb.addAction(act)
+        tb.addSeparator()
+        for act in self.tool_actions.values():
+            tb.addAction(act)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_xy = QLabel()
+        self.status_lonlat = QLabel()
+        self.status_scale = QLabel()
+        self.status_crs = QPushButton()
+        self.status_crs.setFlat(True)
+        self.status_crs.setToolTip(self.tr("Change the map CRS"))
+        self.status_crs.clicked.connect(self.choose_crs)
+        for w in (self.status_xy, self.status_lonlat, self.status_scale):
+            sb.addPermanentWidget(w)
+        sb.addPermanentWidget(self.status_crs)
+
+    def _wire_canvas(self) -> None:
+        self.canvas.cursorMoved.connect(self._on_cursor)
+        self.canvas.scaleChanged.connect(
+            lambda s: self.status_scale.setText(self.tr("Scale 1:{0}").replace("{0}", f"{s:,.0f}")))
+        self.canvas.measured.connect(self._on_measured)
+        self.canvas.featuresIdentified.connect(self._on_identified)
+
+    def _on_cursor(self, x: float, y: float) -> None:
+        crs = self.canvas.map_crs
+        if crs is None:
+            return
+        self.status_xy.setText(f"{x:,.2f}, {y:,.2f}")
+        lon, lat = get_transformer(crs, "EPSG:4326").transform(x, y)
+        self.status_lonlat.setText(f"WGS-84 {lon:.6f}°, {lat:.6f}°")
+
+    def _on_measured(self, value: float, kind: str) -> None:
+        if kind == "area":
+            text = self.tr("Area: {0} m² ({1} ha)").replace("{0}", f"{value:,.1f}").replace(
+                "{1}", f"{value / 1e4:,.2f}")
+        else:
+            text = self.tr("Distance: {0} m").replace("{0}", f"{value:,.1f}")
+        self.statusBar().showMessage(text)
+
+    def _on_identified(self, features) -> None:
+        if not features:
+            self.statusBar().showMessage(self.tr("Nothing here."), 3000)
+            return
+        from .identify_panel import IdentifyPanel
+
+        panel = IdentifyPanel(features, self.workspace, lang=self.lang)
+        self._dock("Identify", self.tr("Identify results"), panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.docks["Identify"].show()
+        self.docks["Identify"].raise_()
+
+    # ------------------------------------------------------------------ workspace
     def set_workspace(self, workspace) -> None:
         self.workspace = workspace
-        self.layer_tree.blockSignals(True)
-        self.layer_tree.clear()
-        if workspace is None:
-            self.summary.setText(self.tr("<h2>CityFrame</h2><p>Open a workspace or a sample city.</p>"))
-            self.layer_tree.blockSignals(False)
+        self.selection.clear()
+        has = workspace is not None
+        for act in (self.act_save, self.act_save_as, self.act_import, self.act_zoom_in,
+                    self.act_zoom_out, self.act_zoom_full, self.act_zoom_sel,
+                    *self.tool_actions.values()):
+            act.setEnabled(has)
+        if not has:
+            self.stack.setCurrentWidget(self.welcome_scroll)
+            for dock in self.docks.values():
+                dock.hide()
+            self.setWindowTitle(self.tr("CityFrame"))
+            self.status_crs.setText("")
             return
-        for dept, layers in workspace.registry.by_department().items():
-            names = DEPARTMENTS.get(dept)
-            title = (names["zh"] if self.lang == "zh" else names["en"]) if names else dept
-            group = QTreeWidgetItem(self.layer_tree, [title])
-            group.setFirstColumnSpanned(False)
-            for layer in layers:
-                count = getattr(layer, "feature_count", None)
-                item = QTreeWidgetItem(group, [
-                    layer.metadata.title(self.lang) or layer.name,
-                    "" if count is None else f"{count:,}",
-                    layer.metadata.classification,
-                ])
-                item.setData(0, Qt.ItemDataRole.UserRole, layer.name)
-                item.setToolTip(0, layer.name)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(0, Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
-            group.setExpanded(True)
-        self.layer_tree.blockSignals(False)
-        name = workspace.path.name if workspace.path else self.tr("Unsaved workspace")
+        self._build_docks(workspace)
+        for key, dock in self.docks.items():
+            dock.setVisible(key not in ("Identify",))
+        if self._saved_state is not None and not self._layout_restored:
+            self._layout_restored = self.restoreState(self._saved_state)
+        self.canvas.set_workspace(workspace, self.selection)
+        if self.settings.map_crs and workspace.path is None:
+            pass
+        self.stack.setCurrentWidget(self.canvas)
+        self.canvas.zoom_full()
+        self._update_title()
+        self.status_crs.setText(crs_label(self.canvas.map_crs) if self.canvas.map_crs else "")
+        workspace.events.saved.connect(lambda _p: self._update_title())
+
+    def _update_title(self) -> None:
+        ws = self.workspace
+        name = ws.path.name if ws is not None and ws.path else self.tr("Unsaved workspace")
         self.setWindowTitle(self.tr("CityFrame — {0}").replace("{0}", str(name)))
-        n = len(workspace.registry)
-        depts = len(workspace.registry.by_department())
-        self.summary.setText(
-            self.tr("<h2>{0}</h2><p>{1} layers from {2} departments.</p>"
-                    "<p>The map canvas arrives with the next release.</p>")
-            .replace("{0}", str(name)).replace("{1}", str(n)).replace("{2}", str(depts))
-        )
 
-    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
-        name = item.data(0, Qt.ItemDataRole.UserRole)
-        if name and column == 0 and self.workspace is not None:
-            self.workspace.registry[name].visible = item.checkState(0) == Qt.CheckState.Checked
-
-    # ------------------------------------------------------------ actions
-    def open_workspace_dialog(self) -> None:
+    def open_sample(self, sample_id: str) -> None:
         from layers.workspace import Workspace
+        from sample_data.catalogue import sample_path
 
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open workspace"), "", self.tr("GeoPackage workspaces (*.gpkg)"))
-        if not path:
+        self._open(lambda: Workspace.open(sample_path(sample_id), read_only=True), remember=None)
+
+    def open_path(self, path: str) -> None:
+        from layers.workspace import Workspace
+        from sample_data.catalogue import is_bundled
+
+        self._open(lambda: Workspace.open(path, read_only=is_bundled(path)), remember=path)
+
+    def _open(self, opener, remember) -> None:
+        if not self._maybe_save():
             return
         try:
-            self.set_workspace(Workspace.open(path))
+            ws = opener()
         except Exception as exc:  # noqa: BLE001 - shown to the user, not swallowed
             QMessageBox.critical(self, self.tr("Cannot open workspace"), str(exc))
+            return
+        if remember:
+            self.settings.add_recent(remember)
+            self._fill_recent_menu()
+        self.set_workspace(ws)
 
+    def new_workspace(self) -> None:
+        from layers.workspace import Workspace
+
+        if self._maybe_save():
+            self.set_workspace(Workspace())
+
+    def open_workspace_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open workspace"), "", self.tr("GeoPackage workspaces (*.gpkg)"))
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        ws = self.workspace
+        if ws is None:
+            return False
+        if ws.path is None or ws.read_only:
+            return self.save_as()
+        try:
+            ws.save()
+        except Exception as exc:  # noqa: BLE001
+            QMessageBox.critical(self, self.tr("Cannot save workspace"), str(exc))
+            return False
+        return True
+
+    def save_as(self) -> bool:
+        if self.workspace is None:
+            return False
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save workspace as"), "", self.tr("GeoPackage workspaces (*.gpkg)"))
+        if not path:
+            return False
+        if not path.lower().endswith(".gpkg"):
+            path += ".gpkg"
+        try:
+            self.workspace.save_as(path)
+        except Exception as exc:  # noqa: BLE001
+            QMessageBox.critical(self, self.tr("Cannot save workspace"), str(exc))
+            return False
+        self.settings.add_recent(path)
+        self._fill_recent_menu()
+        return True
+
+    def _maybe_save(self) -> bool:
+        ws = self.workspace
+        if ws is None or not ws.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, self.tr("Unsaved changes"),
+            self.tr("The workspace has unsaved changes. Save them first?"),
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return True
+
+    def import_layer(self) -> None:
+        if self.workspace is None:
+            return
+        from .import_dialog import ImportDialog
+
+        ImportDialog(self.workspace, self).exec()
+
+    def choose_crs(self) -> None:
+        if self.workspace is None:
+            return
+        from .crs_dialog import CrsDialog
+
+        current = self.canvas.map_crs
+        dlg = CrsDialog(current=crs_label(current) if current else None, parent=self)
+        if dlg.exec() and dlg.selected_code():
+            self.canvas.set_map_crs(parse_crs(dlg.selected_code()))
+            self.settings.map_crs = dlg.selected_code()
+            self.status_crs.setText(dlg.selected_code())
+
+    def switch_language(self, lang: str) -> None:
+        """Install the translation and rebuild the window in ``lang``, keeping the workspace."""
+        if lang == self.lang:
+            return
+        self.settings.language = lang
+        self.languageChanged.emit(lang)
+
+    # ------------------------------------------------------------------ about / close
     def show_about(self) -> None:
         QMessageBox.about(self, self.tr("About CityFrame"), self.about_text())
 
@@ -136,3 +454,12 @@ class MainWindow(QMainWindow):
             "<h3>CityFrame {0}</h3><p>Offline desktop GIS for cross-agency decision support.</p>"
             "<p>Sample data: synthetic cities made by CityFrame's generator; {1}</p>"
         ).replace("{0}", main.__version__).replace("{1}", ATTRIBUTION)
+
+    def closeEvent(self, event):  # noqa: N802 - Qt override
+        if not self._maybe_save():
+            event.ignore()
+            return
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        if hasattr(self.canvas, "shutdown"):
+            self.canvas.shutdown()
+        super().closeEvent(event)

@@ -1,61 +1,88 @@
-"""The plain main window over a bundled sample city."""
+"""The main window: welcome screen, docks, status bar, settings, language, screenshot."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings
 
+from gui.app import WindowController, make_app
 from gui.main_window import MainWindow
+from gui.settings import Settings
 from layers.workspace import Workspace
 from sample_data.catalogue import sample_path
-from spatial.schema import DEPARTMENTS
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def small():
-    ws = Workspace.open(sample_path("small"), read_only=True)
-    yield ws
+def settings(tmp_path):
+    return Settings(QSettings(str(tmp_path / "cf.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture()
+def window(qtbot, settings):
+    w = MainWindow(None, lang="en", settings=settings)
+    qtbot.addWidget(w)
+    yield w
+    w.workspace = None
+    w.canvas.cancel_render()
+
+
+def test_welcome_first_then_one_click_opens_a_sample(window, qtbot):
+    assert window.stack.currentWidget() is window.welcome_scroll
+    assert not window.act_save.isEnabled()
+    window.welcome.openSample.emit("small")
+    assert window.stack.currentWidget() is window.canvas
+    assert window.workspace.layer("buildings").feature_count == 5000
+    assert {"Layers", "Attributes", "Query", "Results", "Drills"} <= set(window.docks)
+    assert window.windowTitle().endswith("small.gpkg")
+    assert window.canvas.wait_until_rendered(30000)
+
+
+def test_status_bar_shows_map_and_wgs84_coordinates_and_scale(window):
+    window.open_sample("small")
+    x0, y0, x1, y1 = window.canvas.extent()
+    window.canvas.cursorMoved.emit((x0 + x1) / 2, (y0 + y1) / 2)
+    assert window.status_lonlat.text().startswith("WGS-84 114.")
+    assert "30." in window.status_lonlat.text()
+    assert "4547" in window.status_crs.text()
+    window.canvas.scaleChanged.emit(25000.0)
+    assert window.status_scale.text() == "Scale 1:25,000"
+
+
+def test_recent_workspaces_and_layout_persist(window, settings, tmp_path):
+    path = tmp_path / "copy.gpkg"
+    ws = Workspace.open(sample_path("shanghai"), read_only=True)
+    ws.save_as(path)
     ws.close()
+    window.open_path(str(path))
+    assert settings.recent()[0] == str(path)
+    window.close()
+    geometry, state = settings.window()
+    assert state is not None and len(bytes(state)) > 0
 
 
-def _groups(window):
-    tree = window.layer_tree
-    return {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+def test_language_switch_rebuilds_the_window_in_chinese(qtbot, settings):
+    app = make_app("en")
+    controller = WindowController(app, Workspace.open(sample_path("small"), read_only=True), "en",
+                                  settings)
+    qtbot.addWidget(controller.window)
+    first = controller.window
+    first.act_lang["zh"].trigger()
+    second = controller.window
+    qtbot.addWidget(second)
+    assert second is not first and second.lang == "zh"
+    assert second.workspace is not None and second.workspace.layer("buildings")
+    assert settings.language == "zh"
+    second.workspace = None
+    second.canvas.cancel_render()
 
 
-def test_layers_are_grouped_by_department(qtbot, small):
-    window = MainWindow(small, lang="en")
-    qtbot.addWidget(window)
-    groups = _groups(window)
-    assert set(groups) == {DEPARTMENTS[d]["en"] for d in small.registry.by_department()}
-    framework = groups[DEPARTMENTS["framework"]["en"]]
-    names = {framework.child(i).data(0, Qt.ItemDataRole.UserRole) for i in range(framework.childCount())}
-    assert {"buildings", "population", "legal_entities", "communities", "roads"} <= names
-
-
-def test_checkbox_toggles_layer_visibility(qtbot, small):
-    window = MainWindow(small, lang="en")
-    qtbot.addWidget(window)
-    framework = _groups(window)[DEPARTMENTS["framework"]["en"]]
-    item = next(framework.child(i) for i in range(framework.childCount())
-                if framework.child(i).data(0, Qt.ItemDataRole.UserRole) == "buildings")
-    seen = []
-    small.layer("buildings").events.visible.connect(seen.append)
-    was = small.layer("buildings").visible
-    item.setCheckState(0, Qt.CheckState.Unchecked if was else Qt.CheckState.Checked)
-    assert small.layer("buildings").visible is (not was)
-    assert seen == [not was]
-
-
-def test_chinese_titles_and_about_box_attribution(qtbot, small):
-    window = MainWindow(small, lang="zh")
-    qtbot.addWidget(window)
-    assert DEPARTMENTS["framework"]["zh"] in _groups(window)
+def test_about_box_names_the_osm_attribution(window):
     assert "OpenStreetMap" in window.about_text()
 
 
@@ -63,11 +90,11 @@ def test_screenshot_option_writes_png(tmp_path):
     out = tmp_path / "window.png"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--sample", "shanghai", "--screenshot", str(out),
-         "--size", "800x600"],
+         "--size", "1200x800"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
-        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert proc.returncode == 0, proc.stderr
     from PySide6.QtGui import QImage
 
     image = QImage(str(out))
-    assert (image.width(), image.height()) == (800, 600)
+    assert (image.width(), image.height()) == (1200, 800)
