@@ -136,3 +136,36 @@ class WelcomeScreen(QWidget):
         path = item.data(Qt.ItemDataRole.UserRole)
         if path:
             self.openPath.emit(path)
+
+
+def make_thumbnails(out_dir: Path = THUMBNAILS) -> list[Path]:
+    """Render each bundled sample city into ``<id>.png`` (run: ``python -m gui.welcome``)."""
+    from layers.selection import Selection
+    from layers.workspace import Workspace
+    from sample_data.catalogue import sample_path
+
+    from .app import make_app
+    from .canvas import MapCanvas
+
+    make_app("en")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for sample in SAMPLES:
+        ws = Workspace.open(sample_path(sample.id), read_only=True)
+        canvas = MapCanvas()
+        canvas.resize(THUMB_SIZE * 2)
+        canvas.show()
+        canvas.set_workspace(ws, Selection())
+        canvas.zoom_full()
+        canvas.wait_until_rendered(60000)
+        target = out_dir / f"{sample.id}.png"
+        canvas.grab().scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation).save(str(target))
+        written.append(target)
+        canvas.close()
+        ws.close()
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    print(*make_thumbnails(), sep="\n")
