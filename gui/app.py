@@ -88,6 +88,10 @@ def run_gui(args, lang: str) -> int:
         workspace = Workspace.open(args.workspace, read_only=is_bundled(args.workspace))
     controller = WindowController(app, workspace, lang, settings)
     window = controller.window
+    if args.run_query and workspace is not None:
+        window.query_builder.load_document(Path(args.run_query))
+        window.query_builder.resultReady.connect(lambda _r: window.canvas.refresh())
+        QTimer.singleShot(0, window.query_builder.run)
     if args.screenshot:
         try:
             w, h = (int(v) for v in args.size.lower().split("x"))
@@ -104,7 +108,12 @@ def run_gui(args, lang: str) -> int:
             shot.append(True)
             QTimer.singleShot(200, lambda: (window.grab().save(str(out)), app.quit()))
 
-        if workspace is not None:
+        if workspace is not None and args.run_query:
+            # shoot once the result is drawn: the render after the result arrived
+            window.query_builder.resultReady.connect(
+                lambda _r: window.canvas.renderFinished.connect(shoot))
+            QTimer.singleShot(30000, shoot)
+        elif workspace is not None:
             window.canvas.renderFinished.connect(shoot)
             QTimer.singleShot(15000, shoot)  # never hang: shoot what is there
         else:

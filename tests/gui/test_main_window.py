@@ -98,3 +98,26 @@ def test_screenshot_option_writes_png(tmp_path):
 
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1200, 800)
+
+
+def test_run_query_option_answers_the_newcomer_question(qtbot, settings):
+    """Issue 4's 'done when': schools within 1 km of a hazardous-chemical enterprise,
+    answered with the builder, shown on the map, in the table and in the history."""
+    app = make_app("en")
+    ws = Workspace.open(sample_path("small"), read_only=True)
+    controller = WindowController(app, ws, "en", settings)
+    window = controller.window
+    qtbot.addWidget(window)
+    window.query_builder.load_document(ROOT / "sample_data/queries/small/schools_near_hazardous_chemicals.json")
+    with qtbot.waitSignal(window.query_builder.resultReady, timeout=30000) as blocker:
+        window.query_builder.run()
+    query, result = blocker.args[0]
+    import json
+
+    expected = json.loads((ROOT / "sample_data/queries/expected/small.json").read_text("utf-8"))
+    ids = expected["answers"]["schools_near_hazardous_chemicals"]["ids"]
+    assert sorted(result.data["school_id"]) == sorted(ids)
+    assert window.results.findChildren(type(window.results.children()[0]))  # panel filled
+    assert "query" in window.canvas.highlights()
+    window.workspace = None
+    window.canvas.cancel_render()
