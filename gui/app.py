@@ -110,8 +110,8 @@ def run_gui(args, lang: str) -> int:
 
         if workspace is not None and args.run_query:
             # shoot once the result is drawn: the render after the result arrived
-            window.query_builder.resultReady.connect(
-                lambda _r: window.canvas.renderFinished.connect(shoot))
+            window.query_builder.resultReady.connect(lambda _r: QTimer.singleShot(
+                300, lambda: (window.canvas.wait_until_rendered(30000), shoot())))
             QTimer.singleShot(30000, shoot)
         elif workspace is not None:
             window.canvas.renderFinished.connect(shoot)

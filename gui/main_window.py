@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
@@ -145,8 +147,19 @@ class MainWindow(QMainWindow):
         self.results.show_result(query, result)
         self.docks["Results"].show()
         self.docks["Results"].raise_()
-        if "geometry" in getattr(result.data, "columns", ()):
-            self.canvas.set_highlight("query", result.data.geometry)
+        self.canvas.set_highlight("query", self._result_geometries(query, result))
+
+    def _result_geometries(self, query, result):
+        """What to highlight: the matched target features (also for grouped results,
+        whose rows are zones), else the result's own geometry, else nothing."""
+        positions = getattr(result, "positions", None)
+        if (query.group_by is not None or query.aggregate) and positions is not None \
+                and query.target in self.workspace.registry:
+            data = self.workspace.layer(query.target).data
+            return data.geometry.iloc[np.unique(np.asarray(positions, dtype=np.int64))]
+        if query.group_by is None and "geometry" in getattr(result.data, "columns", ()):
+            return result.data.geometry
+        return None
 
     # ------------------------------------------------------------------ actions
     def _action(self, text: str, slot=None, shortcut=None, checkable=False, name=None) -> QAction:

@@ -126,7 +126,8 @@ class QueryResult:
         Wall time of :meth:`QueryEngine.run`.
     positions : numpy.ndarray or None
         Without ``group_by``/``aggregate``: the target row (position) of each row
-        of ``data``, e.g. to select the features on the map.
+        of ``data``, e.g. to select the features on the map.  With them: the
+        distinct target rows that matched (what the zones and totals count).
     key : str or None
         The key column of the rows of ``data`` (for chaining and ``nearest_id``).
     repaired : dict
@@ -471,7 +472,8 @@ class QueryEngine:
         if q.group_by is not None:
             data = self._group(q, target, tgeo, rows, pairs, metric, mkey,
                                prog.sub(0.85, 0.98), stack, ctx)
-            return QueryResult(data, q, metric, matched, key=q.group_by.key)
+            return QueryResult(data, q, metric, matched, positions=np.unique(rows),
+                               key=q.group_by.key)
         if q.aggregate:
             first = self._first_pairs(rows, pairs)
             getter = self._row_getter(target, first, pairs)
@@ -479,7 +481,7 @@ class QueryEngine:
                                target.name)
             data = pd.DataFrame({name: pd.array(v) if isinstance(v, np.ndarray) and
                                  v.dtype == object else v for name, v in values.items()})
-            return QueryResult(data, q, metric, matched, key=None)
+            return QueryResult(data, q, metric, matched, positions=np.unique(rows), key=None)
         data = self._rows_frame(target, rows)
         if pairs is not None:
             ref_ids, dist = pairs["nearest_id"], pairs["distance_m"]

@@ -715,3 +715,23 @@ def test_large_layers_stay_vectorised():
     got = result.data["distance_m"].to_numpy().reshape(3000, 3)[sample]
     assert np.allclose(got, want) and tree is not None
     assert math.isfinite(result.elapsed_s)
+
+
+def test_grouped_and_total_results_list_the_matched_target_rows():
+    import geopandas as gpd
+    import shapely
+
+    from spatial.query.engine import QueryEngine
+
+    pts = gpd.GeoDataFrame({"pt_id": ["a", "b", "c"]},
+                           geometry=[shapely.Point(1, 1), shapely.Point(5, 5), shapely.Point(50, 50)],
+                           crs=4547)
+    zones = gpd.GeoDataFrame({"zone_id": ["z"]}, geometry=[shapely.box(0, 0, 10, 10)], crs=4547)
+    engine = QueryEngine({"pts": pts, "zones": zones})
+    grouped = engine.run({"version": 1, "target": "pts",
+                          "relation": {"kind": "within", "layer": "zones"},
+                          "group_by": {"layer": "zones", "key": "zone_id"}})
+    assert grouped.positions.tolist() == [0, 1]
+    total = engine.run({"version": 1, "target": "pts", "aggregate": [{"fn": "count", "as": "n"}],
+                        "relation": {"kind": "within", "layer": "zones"}})
+    assert total.positions.tolist() == [0, 1] and total.data["n"].tolist() == [2]
