@@ -105,7 +105,13 @@ _METHOD_ALIASES = {v: k for k, v in _METHODS.items()}
 # inputs (measured without numba: Fisher-Jenks takes ~1 s on 1,000 values and
 # ~8 min on 20,000; max-p ~20 s on 2,000).
 _SAMPLE_SIZES = {"fisher_jenks": 1_000, "max_p": 500, "natural_breaks": 20_000,
-                 "jenks_caspall": 20_000, "jenks_caspall_forced": 20_000}
+                 "jenks_caspall": 20_000, "jenks_caspall_forced": 20_000,
+                 "fisher_jenks_sampled": 1_000, "jenks_caspall_sampled": 1_000}
+# The "sampled" variants draw their sample with our seeded generator and run the
+# plain scheme: mapclassify's own draw is unseeded, and JenksCaspallSampled can
+# then iterate for ever (seen in CI: a test hung for minutes).
+_SCHEMES = {**_METHODS, "fisher_jenks_sampled": "fisherjenks",
+            "jenks_caspall_sampled": "jenkscaspall"}
 
 #: One colour per department (used for overlay points, lines and polygons).
 DEPARTMENT_COLORS: dict[str, str] = {
@@ -612,7 +618,7 @@ class GraduatedStyle(Style):
             options = {"initial": 10} if method == "natural_breaks" else {}
             with warnings.catch_warnings():  # "Numba not installed": pure Python is fine here
                 warnings.filterwarnings("ignore", message="Numba not installed")
-                classifier = mapclassify.classify(sample, _METHODS[method], k=k, **options)
+                classifier = mapclassify.classify(sample, _SCHEMES[method], k=k, **options)
             breaks = sorted(set(float(b) for b in np.asarray(classifier.bins)))
             breaks[-1] = max(breaks[-1], float(unique[-1]))
         return cls(str(name), breaks, ramp_colors(ramp, len(breaks)), method, **symbol)
