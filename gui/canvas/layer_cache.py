@@ -40,6 +40,8 @@ __all__ = ["VectorEntry", "RasterEntry", "qpath", "LABEL_COLUMNS", "same_crs"]
 LABEL_COLUMNS = {"communities": "name", "roads": "name"}
 #: Features per antialiased chunk path (street views).
 CHUNK_FEATURES = 24
+#: Features larger than a tile per cached path.
+OVERSIZE_CHUNK = 16
 
 
 def qpath(data: bytes) -> QPainterPath:
@@ -93,7 +95,7 @@ class VectorEntry:
         self._styled: tuple[int, StyleClasses, dict] | None = None
         self._paths: dict[tuple, QPainterPath] = {}
         self._chunks: dict[tuple, list[QPainterPath]] = {}
-        self._oversize: dict[int, QPainterPath] = {}
+        self._oversize: tuple[int, dict] | None = None
         self._labels: tuple | None = None
         self._lock = threading.RLock()
         self.prepare_seconds: float | None = None
@@ -144,6 +146,7 @@ class VectorEntry:
         sc = style_classes(style, self.frame)
         self._paths.clear()
         self._chunks.clear()
+        self._oversize = None
         if self._prep is not None:
             self._prep.forget_groups()
         self._styled = (version, sc, {})
@@ -170,13 +173,35 @@ class VectorEntry:
             self._chunks[key] = paths
         return paths
 
-    def oversize_path(self, row: int) -> QPainterPath:
-        """The path of one feature larger than a tile (cached; style-independent)."""
-        path = self._oversize.get(row)
-        if path is None:
-            path = qpath(self._prep.path_stream([row]))
-            self._oversize[row] = path
-        return path
+    def oversize_chunks(self, classes, version: int) -> dict[int, tuple[np.ndarray, list]]:
+        """Features larger than a tile, per style class, as paths of
+        :data:`OVERSIZE_CHUNK` neighbouring features each with the chunk's box:
+        ``{class: (boxes (k, 4), [QPainterPath] * k)}`` (cached per style version)."""
+        cached = self._oversize
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        prep = self._prep
+        rows = prep.oversize
+        out: dict[int, tuple[np.ndarray, list]] = {}
+        if rows.size:
+            cls = np.asarray(classes)[rows]
+            # neighbours together: sort by a coarse grid of the boxes' centres
+            cell = prep.tile_size * 4
+            key = (np.floor((prep.cy[rows] - prep.origin[1]) / cell) * 1e6
+                   + np.floor((prep.cx[rows] - prep.origin[0]) / cell))
+            for c in np.unique(cls[cls >= 0]).tolist():
+                members = rows[cls == c]
+                members = members[np.argsort(key[cls == c], kind="stable")]
+                starts = np.arange(0, len(members), OVERSIZE_CHUNK)
+                b = prep.bounds[members]
+                boxes = np.column_stack([np.minimum.reduceat(b[:, 0], starts),
+                                         np.minimum.reduceat(b[:, 1], starts),
+                                         np.maximum.reduceat(b[:, 2], starts),
+                                         np.maximum.reduceat(b[:, 3], starts)])
+                paths = [qpath(prep.path_stream(members[i:i + OVERSIZE_CHUNK])) for i in starts]
+                out[int(c)] = (boxes, paths)
+        self._oversize = (version, out)
+        return out
 
     def labels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """``(x, y, angle, text)`` per row in the map CRS, or ``None`` without labels."""
@@ -224,8 +249,9 @@ class VectorEntry:
             total += 32 * p.elementCount()
         for ps in self._chunks.values():
             total += sum(32 * p.elementCount() for p in ps)
-        for p in self._oversize.values():
-            total += 32 * p.elementCount()
+        if self._oversize is not None:
+            for _, paths in self._oversize[1].values():
+                total += sum(32 * p.elementCount() for p in paths)
         return int(total)
 
 

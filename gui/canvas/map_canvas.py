@@ -532,9 +532,13 @@ class MapCanvas(QWidget):
         timer = QTimer()
         timer.setSingleShot(True)
         timer.timeout.connect(loop.quit)
+        poll = QTimer()  # belt and braces: re-check the state now and then
+        poll.setInterval(50)
+        poll.timeout.connect(lambda: self.is_current() and loop.quit())
         done = self.renderFinished.connect(lambda *_: loop.quit())
         failed = self.renderFailed.connect(lambda *_: loop.quit())
         try:
+            poll.start()
             timer.start(timeout_ms)
             while not self.is_current():
                 if self._workspace is None or self._view is None:
@@ -547,6 +551,7 @@ class MapCanvas(QWidget):
             return True
         finally:
             timer.stop()
+            poll.stop()
             self.renderFinished.disconnect(done)
             self.renderFailed.disconnect(failed)
 

@@ -248,18 +248,22 @@ def _draw_vector(target: _Target, spec: LayerSpec, view: View, job: RenderJob,
                     drawn += 1
                     if drawn % CHECK_EVERY == 0:
                         job.check()
-        # 3. features larger than a tile, one cached path each
+        # 3. features larger than a tile: cached paths of a few neighbours each
         if ov.size:
             p.setRenderHint(QPainter.RenderHint.Antialiasing, scale * 64 < prep.tile_size)
-            ov_cls = classes[ov]
+            chunks = entry.oversize_chunks(classes, version)
+            minx, miny, maxx, maxy = ext
             for c in order:
-                sym, si = symbols[c], info[c]
-                rows_c = ov[ov_cls == c]
-                if rows_c.size == 0:
+                if c not in chunks:
                     continue
-                _set_pen_brush(p, sym, si, family, float("inf"), level)
-                for r in rows_c:
-                    p.drawPath(entry.oversize_path(int(r)))
+                boxes, paths = chunks[c]
+                hit = np.flatnonzero((boxes[:, 0] <= maxx) & (boxes[:, 2] >= minx)
+                                     & (boxes[:, 1] <= maxy) & (boxes[:, 3] >= miny))
+                if hit.size == 0:
+                    continue
+                _set_pen_brush(p, symbols[c], info[c], family, float("inf"), level)
+                for i in hit.tolist():
+                    p.drawPath(paths[i])
                     drawn += 1
                     if drawn % CHECK_EVERY == 0:
                         job.check()
@@ -442,7 +446,7 @@ def _draw_raster(target: _Target, spec: LayerSpec, view: View, job: RenderJob) -
         f = max(1.0, max(rows, cols) / (2.0 * max(view.width, view.height)))
         out = (max(1, int(rows / f)), max(1, int(cols / f)))
         arr = layer.read(out_shape=out)
-        src_transform = transform * Affine.scale(cols / out[1], rows / out[0])
+        src_transform = transform @ Affine.scale(cols / out[1], rows / out[0])
         job.check()
         values = warp_to_view(arr, src_transform, crs, view, job.map_crs)
         rgba = np.ascontiguousarray(style.to_rgba(values, vmin=stats.get("min"),
@@ -580,14 +584,19 @@ def render(job: RenderJob) -> RenderResult:
     target = _Target(image)
     stats: dict = {}
     try:
+        layer_ms = stats["layer_ms"] = {}
         for spec in [*job.layers, *job.highlights]:
             job.check()
+            t = time.perf_counter()
             if isinstance(spec.entry, RasterEntry):
                 _draw_raster(target, spec, view, job)
             else:
                 _draw_vector(target, spec, view, job, stats)
+            layer_ms[spec.entry.name] = round((time.perf_counter() - t) * 1000.0, 1)
         job.check()
+        t = time.perf_counter()
         stats["labels"] = _draw_labels(target, job.layers, view, job, job.device_pixel_ratio)
+        layer_ms["(labels)"] = round((time.perf_counter() - t) * 1000.0, 1)
     finally:
         target.end()
     image.setDevicePixelRatio(job.device_pixel_ratio)
@@ -603,6 +612,37 @@ class _Bridge(QObject):
 
 
 _threads: weakref.WeakSet = weakref.WeakSet()
+_primed = False
+
+
+def prime_qt_types() -> None:
+    """Create every QtCore and QtGui type now, on the calling (UI) thread.
+
+    PySide6 6.11 creates Qt types lazily, on first use, and that creation is not
+    safe against another thread using the same type half-made (seen: the render
+    thread's ``QBrush(QColor)`` raising "QGradient has no attribute 'Preset'"
+    while the UI thread created ``QGradient``).  Creating them all before the
+    render thread starts (~90 ms, once) removes the race; setting
+    ``PYSIDE6_OPTION_LAZY=0`` before PySide6 is first imported does the same.
+    """
+    global _primed
+    if _primed:
+        return
+    import re
+    from pathlib import Path
+
+    import PySide6
+    from PySide6 import QtCore, QtGui
+
+    for module in (QtCore, QtGui):
+        stub = Path(PySide6.__file__).parent / (module.__name__.rsplit(".", 1)[-1] + ".pyi")
+        try:
+            names = re.findall(r"^class (\w+)", stub.read_text(encoding="utf-8"), re.MULTILINE)
+        except OSError:
+            names = [n for n in dir(module) if n.startswith("Q")]
+        for name in names:
+            getattr(module, name, None)
+    _primed = True
 
 
 @atexit.register
@@ -621,6 +661,7 @@ class RenderThread:
     IDLE_SLICE_S = 0.015
 
     def __init__(self) -> None:
+        prime_qt_types()
         self.bridge = _Bridge()
         self.done = self.bridge.done
         self._cond = threading.Condition()
@@ -703,6 +744,9 @@ class RenderThread:
         except Exception as exc:  # noqa: BLE001 - reported to the canvas, never swallowed
             result = RenderResult(job, None, 0.0,
                                   error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        with self._cond:  # not busy any more *before* the canvas hears of the result
+            self._current = None
+            self._busy = self._pending is not None
         if not job.canceled and not self._stopping:
             try:
                 self.done.emit(result)
