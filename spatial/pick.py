@@ -132,7 +132,11 @@ class PickIndex:
         if tolerance < 0:
             raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
         point = shapely.Point(float(x), float(y))
-        probe = point.buffer(tolerance, quad_segs=4) if tolerance > 0 else point
+        # The square around the tolerance circle holds every candidate (a polygon
+        # inscribed in the circle would miss features just inside the tolerance);
+        # the exact distance below then keeps only those within it.
+        probe = (shapely.box(x - tolerance, y - tolerance, x + tolerance, y + tolerance)
+                 if tolerance > 0 else point)
         rows = self.candidates(probe, "intersects")
         if rows.size == 0:
             return rows
