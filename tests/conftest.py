@@ -16,6 +16,14 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# CI runs hypothesis derandomized, so a submission's result does not depend on luck;
+# developers' runs keep exploring new examples.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _sample_cache(tmp_path_factory):
