@@ -17,6 +17,10 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
+# PySide6 6.11 creates Qt types lazily on first use, which races with the map
+# canvas's render thread; create them eagerly (must be set before PySide6 loads).
+os.environ.setdefault("PYSIDE6_OPTION_LAZY", "0")
+
 COMMANDS = ("sample", "validate", "info", "import", "query", "gui")
 
 _TEXT = {

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402 - after the path set-up above
 
 
 def rss_mb() -> tuple[float, float]:
@@ -138,7 +138,8 @@ def view_with(prep_cx, prep_cy, target: int, centre, aspect: float) -> tuple:
         else:
             hi = w
     w = (lo * hi) ** 0.5
-    return (centre[0] - w / 2, centre[1] - w / aspect / 2, centre[0] + w / 2, centre[1] + w / aspect / 2)
+    return (centre[0] - w / 2, centre[1] - w / aspect / 2,
+            centre[0] + w / 2, centre[1] + w / aspect / 2)
 
 
 def main() -> int:

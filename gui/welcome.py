@@ -162,6 +162,7 @@ def make_thumbnails(out_dir: Path = THUMBNAILS) -> list[Path]:
         canvas.grab().scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
                              Qt.TransformationMode.SmoothTransformation).save(str(target))
         written.append(target)
+        canvas.shutdown()
         canvas.close()
         ws.close()
     return written

@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYSIDE6_OPTION_LAZY", "0")  # as main.py: no lazy Qt types (render thread)
 
 # CI runs hypothesis derandomized, so a submission's result does not depend on luck;
 # developers' runs keep exploring new examples.

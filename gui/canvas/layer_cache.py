@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QDataStream
-from PySide6.QtGui import QPainterPath
+from PySide6.QtGui import QImage, QPainterPath
 
 from layers.style import SingleStyle
 from layers.vector import geometry_family
 from spatial.crs import parse_crs, transform_geometries
 from spatial.pick import PickIndex
-from spatial.render_prep import (GIL_CHUNK, Groups, PreparedVector, label_anchors,
-                                 metres_per_unit)
+from spatial.render_prep import GIL_CHUNK, Groups, PreparedVector, label_anchors, metres_per_unit
 
 from .symbols import StyleClasses, style_classes
 
@@ -58,7 +57,7 @@ def same_crs(a, b) -> bool:
         return True
     try:
         return parse_crs(a) == parse_crs(b)
-    except Exception:  # noqa: BLE001 - unparseable: treat as different, reprojection reports it
+    except Exception:
         return False
 
 
@@ -228,7 +227,7 @@ class VectorEntry:
             self.labels()
             yield
         if prep.family != "point":
-            prep.coords  # flatten now (chunked), not in the first district frame
+            _ = prep.coords  # flatten now (chunked), not in the first district frame
             yield
         version, sc, _ = self.styled()
         if prep.family == "point":
@@ -266,6 +265,7 @@ class RasterEntry:
         self.map_crs = map_crs
         self._style_state = (0, layer.style.copy())
         self._stats: dict | None = None
+        self._overview: tuple | None = None
         self.label_column = None
 
     def set_style(self, style) -> None:
@@ -283,6 +283,30 @@ class RasterEntry:
         if self._stats is None:
             self._stats = self.layer.stats()
         return self._stats
+
+    #: Largest side of the cached overview (pixels).
+    OVERVIEW_PX = 2048
+
+    def overview(self):
+        """``(QImage, values, bounds)``: the whole raster decimated to at most
+        :attr:`OVERVIEW_PX` a side (GDAL uses overviews), coloured with the style;
+        drawn for every view coarser than it (cached per style version)."""
+        version, style = self._style_state
+        cached = self._overview
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        rows, cols = self.layer.shape
+        f = max(1.0, max(rows, cols) / self.OVERVIEW_PX)
+        out = (max(1, int(round(rows / f))), max(1, int(round(cols / f))))
+        values = self.layer.read(out_shape=out)
+        stats = self.stats()
+        rgba = np.ascontiguousarray(style.to_rgba(values, vmin=stats.get("min"),
+                                                   vmax=stats.get("max")))
+        img = QImage(rgba.data, out[1], out[0], out[1] * 4,
+                     QImage.Format.Format_RGBA8888).copy()
+        result = (img, values, self.layer.bounds)
+        self._overview = (version, result)
+        return result
 
 
 class PickEntry:

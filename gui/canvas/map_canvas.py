@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from layers.raster import RasterLayer
@@ -46,8 +46,14 @@ from layers.vector import VectorLayer
 from spatial.crs import crs_label, parse_crs
 from spatial.measure import geometry_from_vertices, measure
 from spatial.pick import pick_in_crs, select_in_crs, to_crs
-from spatial.render_prep import (View, ground_resolution, nice_scale_bar, rows_bounds,
-                                 transform_bounds, union_bounds)
+from spatial.render_prep import (
+    View,
+    ground_resolution,
+    nice_scale_bar,
+    rows_bounds,
+    transform_bounds,
+    union_bounds,
+)
 
 from .layer_cache import LABEL_COLUMNS, PickEntry, RasterEntry, VectorEntry
 from .renderer import LayerSpec, RenderJob, RenderThread
@@ -224,8 +230,9 @@ class MapCanvas(QWidget):
         entry = self._current_entries().get(id(layer))
         if entry is not None and layer.style is not None:
             entry.set_style(layer.style)
-        for crs_key, entries in self._entries.items():
-            if entries is not self._current_entries():
+        current = self._current_entries()
+        for entries in list(self._entries.values()):
+            if entries is not current:
                 entries.pop(id(layer), None)
         self._schedule(now=True)
 
@@ -856,7 +863,7 @@ class MapCanvas(QWidget):
         mpp = self.metres_per_pixel()
         if not mpp:
             return
-        metres, px, label = nice_scale_bar(mpp, min(160.0, self.width() / 4))
+        _, px, label = nice_scale_bar(mpp, min(160.0, self.width() / 4))
         if px <= 0:
             return
         font = QFont()

@@ -17,11 +17,13 @@ Level of detail, per feature size on screen (``size / scale``):
   built once and cached, drawn without antialiasing; once a tile spans
   :data:`AA_TILE_PX` pixels (street views) the groups are drawn as small
   antialiased paths of a few dozen features each;
-- points: ``QPainter.drawPointsNp`` in chunks (round pens: circles), or 2-px
-  squares when tens of thousands are in view.
+- points: the symbol (antialiased circle and outline) rendered once into a
+  small image and stamped with numpy at every point — ``QPainter.drawPointsNp``
+  with round pens costs ~5 µs a point, the stamp well under 1 µs — or 2-px
+  squares through the pixel pass when tens of thousands are in view.
 
 Every QPainter call holds Python's lock, so each is kept short: paths hold at
-most a tile's features, point batches at most :data:`POINT_BATCH`.
+most a tile's features.
 """
 
 from __future__ import annotations
@@ -39,12 +41,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath,
-                           QPen, QTransform)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTransform,
+)
 
-from spatial.render_prep import (BLOCK_LOD_PX, N_BUCKETS, PIXEL_LOD_PX, View, plot_discs,
-                                 plot_pixels, premultiplied_argb, raster_window, warp_to_view)
+from spatial.render_prep import (
+    BLOCK_LOD_PX,
+    N_BUCKETS,
+    PIXEL_LOD_PX,
+    View,
+    plot_pixels,
+    premultiplied_argb,
+    raster_window,
+    stamp_sprite,
+    warp_to_view,
+)
 
 from .layer_cache import RasterEntry, VectorEntry, same_crs
 from .symbols import SELECTION_SYMBOL, Symbol
@@ -55,13 +76,11 @@ __all__ = ["RenderJob", "LayerSpec", "RenderResult", "RenderThread", "render", "
 AA_TILE_PX = 256.0
 #: Outlines of filled polygons are drawn once features reach this size on screen.
 OUTLINE_MIN_PX = 6.0
-#: Points per drawPointsNp call.
-POINT_BATCH = 4000
-#: More points than this in view are drawn small, without outline or antialiasing.
-SIMPLE_POINTS = 1500
-#: Diameter (px) of points in the simple mode.
-SIMPLE_POINT_PX = 5.0
-#: More points than this in view are drawn as 2-px squares.
+#: Points in view (per layer, scaled to a 1600×1000 view) up to which each is drawn
+#: as its full symbol (an antialiased sprite with outline); above, as a compact
+#: disc of COMPACT_POINT_PX; above DENSE_POINTS as 2-px squares.
+FULL_SYMBOL_POINTS = 3000
+COMPACT_POINT_PX = 4.0
 DENSE_POINTS = 30000
 #: Paths drawn between cancellation checks.
 CHECK_EVERY = 48
@@ -146,6 +165,20 @@ class _Target:
             self._painter.end()
             self._painter = None
 
+    def scratch(self) -> QImage:
+        """A cleared, transparent image of the same size (reused between frames)."""
+        key = (self.image.width(), self.image.height())
+        img = _SCRATCH.get(key)
+        if img is None:
+            _SCRATCH.clear()
+            img = _SCRATCH[key] = QImage(key[0], key[1],
+                                         QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(Qt.GlobalColor.transparent)
+        return img
+
+
+_SCRATCH: dict[tuple[int, int], QImage] = {}  # render thread only
+
 
 # --------------------------------------------------------------------------- vectors
 def _symbol_cache(cache: dict, sym: Symbol, family: str) -> dict:
@@ -154,6 +187,7 @@ def _symbol_cache(cache: dict, sym: Symbol, family: str) -> dict:
     c = cache.get(key)
     if c is None:
         c = {"brush": sym.brush(), "pen": sym.pen(), "hairline": sym.pen(1.0),
+             "opaque_brush": QBrush(QColor(*sym.fill[:3], 255)),
              "nopen": QPen(Qt.PenStyle.NoPen), "nobrush": QBrush(Qt.BrushStyle.NoBrush),
              "pixel": sym.pixel_color(family)}
         cache[key] = c
@@ -205,7 +239,8 @@ def _draw_vector(target: _Target, spec: LayerSpec, view: View, job: RenderJob,
     opacity = spec.opacity
 
     if family == "point":
-        _draw_points(target, prep, classes, symbols, order, view, opacity, None, stats)
+        _draw_points(target, prep, classes, symbols, order, view, opacity, None, stats,
+                     dpr=job.device_pixel_ratio, version=version)
     else:
         scale = view.scale
         thr = (BLOCK_LOD_PX if family == "polygon" else PIXEL_LOD_PX) * scale
@@ -216,85 +251,127 @@ def _draw_vector(target: _Target, spec: LayerSpec, view: View, job: RenderJob,
             target.pixels(), view, classes, lut, thr / scale, blocks=family == "polygon",
             opacity=opacity, version=version)
         job.check()
-        # 2. bigger features: cached tile paths
+        # 2. bigger features: cached tile paths (3. and the ones larger than a tile)
         level = prep.level_for(scale)
         groups = prep.groups(level, classes, len(symbols), version)
-        rng = prep.tile_range(ext, level)
-        p = target.painter()
-        p.setTransform(QTransform(*view.affine()))
-        p.setOpacity(opacity)
         aa = level == 0 and prep.tile_size / scale >= AA_TILE_PX
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
-        drawn = 0
-        min_b = prep.min_bucket(level)
-        for c in order:
-            sym, si = symbols[c], info[c]
-            if not (sym.has_stroke or (family == "polygon" and sym.has_fill)):
-                continue
-            for b in range(min_b, N_BUCKETS):
-                lo, hi = prep.bucket_range(b)
-                if hi < thr or rng is None:
-                    continue
-                gids = prep_groups_visible(groups, rng, c, b)
-                if gids.size == 0:
-                    continue
-                _set_pen_brush(p, sym, si, family, lo / scale, level)
-                for g in gids:
-                    if aa:
-                        for path in entry.chunk_paths(groups, int(g), version):
-                            p.drawPath(path)
-                    else:
-                        p.drawPath(entry.group_path(groups, int(g), version))
-                    drawn += 1
-                    if drawn % CHECK_EVERY == 0:
-                        job.check()
-        # 3. features larger than a tile: cached paths of a few neighbours each
-        if ov.size:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, scale * 64 < prep.tile_size)
-            chunks = entry.oversize_chunks(classes, version)
-            minx, miny, maxx, maxy = ext
-            for c in order:
-                if c not in chunks:
-                    continue
-                boxes, paths = chunks[c]
-                hit = np.flatnonzero((boxes[:, 0] <= maxx) & (boxes[:, 2] >= minx)
-                                     & (boxes[:, 1] <= maxy) & (boxes[:, 3] >= miny))
-                if hit.size == 0:
-                    continue
-                _set_pen_brush(p, symbols[c], info[c], family, float("inf"), level)
-                for i in hit.tolist():
-                    p.drawPath(paths[i])
-                    drawn += 1
-                    if drawn % CHECK_EVERY == 0:
-                        job.check()
+        args = (entry, prep, groups, prep.tile_range(ext, level), order, symbols, info, family,
+                scale, thr, level, aa, ov, classes, version, view, job)
+        alphas = {s.fill[3] for s in symbols if s.has_fill}
+        if family == "polygon" and len(alphas) == 1 and (min(alphas) < 255 or opacity < 1):
+            # Translucent fills cost Qt ~3x opaque ones: fill opaque into a scratch
+            # image, lay it over once with the fill's alpha (which is also the right
+            # layer opacity: overlaps are not blended twice), then the outlines.
+            scratch = target.scratch()
+            sp = QPainter(scratch)
+            drawn = _draw_paths(sp, *args, mode="fill")
+            sp.end()
+            p = target.painter()
+            p.resetTransform()
+            p.setOpacity(opacity * min(alphas) / 255.0)
+            p.drawImage(QPointF(0, 0), scratch)
+            p.setOpacity(opacity)
+            drawn += _draw_paths(p, *args, mode="stroke")
+        else:
+            p = target.painter()
+            p.setOpacity(opacity)
+            drawn = _draw_paths(p, *args, mode="all")
         stats["paths"] = stats.get("paths", 0) + drawn
     if spec.selected is not None and len(spec.selected):
-        _draw_selection(target, entry, prep, spec.selected, view, stats)
+        _draw_selection(target, entry, prep, spec.selected, view, stats, job.device_pixel_ratio)
 
 
-def prep_groups_visible(groups, rng, c: int, b: int) -> np.ndarray:
-    c0, c1, r0, r1 = rng
-    return groups.visible(c0, c1, r0, r1, [(c, b)])
+def _draw_paths(p: QPainter, entry, prep, groups, rng, order, symbols, info, family: str,
+                scale: float, thr: float, level: int, aa: bool, ov: np.ndarray, classes,
+                version, view: View, job: RenderJob, mode: str = "all") -> int:
+    """Draw the cached group paths (and oversize chunks) in view; return the count.
+
+    ``mode``: ``"all"`` fills and outlines; ``"fill"`` fills only, with opaque
+    colours; ``"stroke"`` outlines only."""
+    p.setTransform(QTransform(*view.affine()))
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, aa)
+    drawn = 0
+    for c in order:
+        sym, si = symbols[c], info[c]
+        if not (sym.has_stroke or (family == "polygon" and sym.has_fill)):
+            continue
+        if rng is None:
+            break
+        c0, c1, r0, r1 = rng
+        for b in range(prep.min_bucket(level), N_BUCKETS):
+            lo, hi = prep.bucket_range(b)
+            if hi < thr:
+                continue
+            if not _set_pen_brush(p, sym, si, family, lo / scale, level, mode):
+                continue
+            gids = groups.visible(c0, c1, r0, r1, [(c, b)])
+            for g in gids.tolist():
+                if aa:
+                    for path in entry.chunk_paths(groups, g, version):
+                        p.drawPath(path)
+                else:
+                    p.drawPath(entry.group_path(groups, g, version))
+                drawn += 1
+                if drawn % CHECK_EVERY == 0:
+                    job.check()
+    if ov.size:  # features larger than a tile: cached paths of a few neighbours each
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, scale * 64 < prep.tile_size)
+        chunks = entry.oversize_chunks(classes, version)
+        minx, miny, maxx, maxy = view.extent
+        for c in order:
+            if c not in chunks:
+                continue
+            boxes, paths = chunks[c]
+            hit = np.flatnonzero((boxes[:, 0] <= maxx) & (boxes[:, 2] >= minx)
+                                 & (boxes[:, 1] <= maxy) & (boxes[:, 3] >= miny))
+            if hit.size == 0 or not _set_pen_brush(p, symbols[c], info[c], family,
+                                                   float("inf"), level, mode):
+                continue
+            for i in hit.tolist():
+                p.drawPath(paths[i])
+                drawn += 1
+                if drawn % CHECK_EVERY == 0:
+                    job.check()
+    return drawn
 
 
 def _set_pen_brush(p: QPainter, sym: Symbol, si: dict, family: str, lo_px: float,
-                   level: int) -> None:
+                   level: int, mode: str = "all") -> bool:
+    """Set the pen and brush of a symbol; False when nothing is to be drawn."""
     if family == "line":
+        if mode == "fill":
+            return False
         p.setBrush(si["nobrush"])
         # zoomed out (super-tiles), wide pens cost twice as much and blur: 1 px
         p.setPen(si["pen"] if level == 0 or sym.stroke_width <= 1 else si["hairline"])
-        return
-    p.setBrush(si["brush"] if sym.has_fill else si["nobrush"])
-    if sym.has_stroke and (not sym.has_fill or lo_px >= OUTLINE_MIN_PX):
-        p.setPen(si["pen"] if sym.stroke_width >= 1 else si["hairline"])
+        return True
+    outline = sym.has_stroke and (not sym.has_fill or lo_px >= OUTLINE_MIN_PX)
+    if mode == "fill":
+        if not sym.has_fill:
+            return False
+        p.setBrush(si["opaque_brush"])
+        p.setPen(si["nopen"])
+        return True
+    if mode == "stroke":
+        if not outline:
+            return False
+        p.setBrush(si["nobrush"])
+    else:
+        p.setBrush(si["brush"] if sym.has_fill else si["nobrush"])
+    if outline:
+        p.setPen(si["pen"] if sym.stroke_width >= 1 and level == 0 else si["hairline"])
     elif sym.has_fill:
         p.setPen(si["nopen"])
     else:
         p.setPen(si["hairline"])
+    return True
 
 
 def _draw_points(target: _Target, prep, classes, symbols, order, view: View, opacity: float,
-                 rows: np.ndarray | None, stats: dict, enlarge: float = 0.0) -> None:
+                 rows: np.ndarray | None, stats: dict, enlarge: float = 0.0,
+                 dpr: float = 1.0, version: Any = None) -> None:
+    """Point symbols: pre-rendered antialiased sprites stamped with numpy; when tens
+    of thousands are in view, 2-px squares through the pixel pass."""
     ext = view.extent
     if rows is None:
         b = prep.bounds
@@ -304,64 +381,70 @@ def _draw_points(target: _Target, prep, classes, symbols, order, view: View, opa
         vis = prep.in_extent(rows, ext)
     if vis.size == 0:
         return
+    n = len(vis) if rows is not None else _total_points(len(vis), view)
+    colors = np.array([premultiplied_argb([s.fill if s.has_fill else s.stroke])[0]
+                       for s in symbols], dtype=np.uint32)
+    if rows is None and n > DENSE_POINTS and opacity >= 1.0 \
+            and bool(np.all((colors >> 24) == 255)) \
+            and len(prep.coord_feature) == prep.n:  # single points: the tiled pixel pass
+        stats["points"] = stats.get("points", 0) + prep.plot_small(
+            target.pixels(), view, classes, colors, float("inf"), version=version, dot=2)
+        return
     x, y, r = prep.point_xy(vis)
     sx, sy = view.to_screen(x, y)
     cls = np.asarray(classes)[r]
-    n = len(sx) if rows is not None else _total_points(len(sx), view)
-    if n > SIMPLE_POINTS and opacity >= 1.0:
-        # many points: flat discs (or 2-px squares) stamped with numpy, no outline
-        colors = np.array([premultiplied_argb([s.fill if s.has_fill else s.stroke])[0]
-                           for s in symbols], dtype=np.uint32)
-        opaque = (colors >> 24) == 255
-        size = 2.0 if n > DENSE_POINTS else None
-        buf = None
-        for c in order:
-            m = cls == c
-            if not np.any(m):
-                continue
-            sym = symbols[c]
-            d = size or min(sym.point_size + enlarge, SIMPLE_POINT_PX + enlarge)
-            if opaque[c]:
-                buf = target.pixels() if buf is None else buf
-                plot_discs(buf, sx[m], sy[m], colors[c], d)
-            else:
-                buf = None
-                _points_qt(target, sx[m], sy[m], [(sym.fill, d, Qt.PenCapStyle.RoundCap)],
-                           False, 1.0)
-        stats["points"] = stats.get("points", 0) + int(len(sx))
-        return
+    buf = target.pixels()
+    compact = n > FULL_SYMBOL_POINTS
     for c in order:
         m = cls == c
         if not np.any(m):
             continue
-        sym = symbols[c]
-        layers = []
-        size = sym.point_size + enlarge
-        if n > SIMPLE_POINTS:
-            layers.append((sym.fill if sym.has_fill else sym.stroke,
-                           min(size, SIMPLE_POINT_PX + enlarge), Qt.PenCapStyle.RoundCap))
-        else:
-            if sym.has_stroke:
-                layers.append((sym.stroke, size + 2 * sym.stroke_width, Qt.PenCapStyle.RoundCap))
-            if sym.has_fill:
-                layers.append((sym.fill, size, Qt.PenCapStyle.RoundCap))
-        _points_qt(target, sx[m], sy[m], layers, n <= SIMPLE_POINTS, opacity)
+        sprite = _point_sprite(symbols[c], enlarge, dpr, opacity, compact)
+        stamp_sprite(buf, sx[m], sy[m], sprite)
     stats["points"] = stats.get("points", 0) + int(len(sx))
 
 
-def _points_qt(target: _Target, xs, ys, layers, antialias: bool, opacity: float) -> None:
-    """Round points with QPainter.drawPointsNp, in short batches."""
-    p = target.painter()
-    p.resetTransform()
+_SPRITES: dict[tuple, np.ndarray] = {}
+
+
+def _point_sprite(sym: Symbol, enlarge: float, dpr: float, opacity: float,
+                  compact: bool = False) -> np.ndarray:
+    """The symbol of a point (antialiased circle, outline) as premultiplied uint32
+    pixels; ``compact``: a small disc without outline (crowded views)."""
+    key = (sym, enlarge, dpr, opacity, compact)
+    sprite = _SPRITES.get(key)
+    if sprite is not None:
+        return sprite
+    size = (sym.point_size + enlarge) * dpr
+    stroke = sym.stroke_width * dpr if sym.has_stroke else 0.0
+    if compact:
+        size, stroke = min(size, COMPACT_POINT_PX * dpr), 0.0
+        if not sym.has_fill:
+            sym = Symbol(sym.stroke, sym.stroke, 0.0, sym.point_size)
+    side = int(math.ceil(size + 2 * stroke + 2))
+    side += 1 - side % 2  # odd: a centre pixel
+    img = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(Qt.GlobalColor.transparent)
+    p = QPainter(img)
+    # compact dots stay opaque (plain writes, no blending): they are crowded anyway
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, not compact)
     p.setOpacity(opacity)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
-    for rgba, width, cap in layers:
-        pen = QPen(QColor(*rgba))
-        pen.setWidthF(width)
-        pen.setCapStyle(cap)
+    if stroke:
+        pen = QPen(QColor(*sym.stroke))
+        pen.setWidthF(stroke)
         p.setPen(pen)
-        for i in range(0, len(xs), POINT_BATCH):
-            p.drawPointsNp(xs[i:i + POINT_BATCH], ys[i:i + POINT_BATCH])
+    else:
+        p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(*sym.fill) if sym.has_fill else Qt.BrushStyle.NoBrush)
+    c = side / 2.0
+    p.drawEllipse(QPointF(c, c), size / 2.0, size / 2.0)
+    p.end()
+    sprite = np.frombuffer(img.bits(), dtype=np.uint32).reshape(
+        side, img.bytesPerLine() // 4)[:, :side].copy()
+    if len(_SPRITES) > 512:
+        _SPRITES.clear()
+    _SPRITES[key] = sprite
+    return sprite
 
 
 def _total_points(n: int, view: View) -> int:
@@ -370,11 +453,11 @@ def _total_points(n: int, view: View) -> int:
 
 
 def _draw_selection(target: _Target, entry, prep, selected: np.ndarray, view: View,
-                    stats: dict) -> None:
+                    stats: dict, dpr: float = 1.0) -> None:
     sym = SELECTION_SYMBOL
     if prep.family == "point":
         _draw_points(target, prep, np.zeros(prep.n, dtype=np.int32), (sym,), (0,), view, 1.0,
-                     selected, stats, enlarge=3.0)
+                     selected, stats, enlarge=3.0, dpr=dpr)
         return
     vis = prep.in_extent(selected, view.extent)
     if vis.size == 0:
@@ -423,6 +506,24 @@ def _draw_raster(target: _Target, spec: LayerSpec, view: View, job: RenderJob) -
     p.setOpacity(spec.opacity)
     p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
     if same_crs(crs, job.map_crs):
+        ov_img, _, ov_bounds = entry.overview()
+        xres = (ov_bounds[2] - ov_bounds[0]) / ov_img.width()
+        full_res = ov_img.width() >= shape[1] and ov_img.height() >= shape[0]
+        if full_res or view.scale >= xres * 0.9:
+            # zoomed out: the cached overview image, cut to the view
+            minx, miny, maxx, maxy = view.extent
+            x0, y0 = max(minx, ov_bounds[0]), max(miny, ov_bounds[1])
+            x1, y1 = min(maxx, ov_bounds[2]), min(maxy, ov_bounds[3])
+            if x1 <= x0 or y1 <= y0:
+                return
+            sx0, sy0 = view.to_screen(x0, y1)
+            sx1, sy1 = view.to_screen(x1, y0)
+            yres = (ov_bounds[3] - ov_bounds[1]) / ov_img.height()
+            src = QRectF((x0 - ov_bounds[0]) / xres, (ov_bounds[3] - y1) / yres,
+                         (x1 - x0) / xres, (y1 - y0) / yres)
+            p.drawImage(QRectF(float(sx0), float(sy0), float(sx1 - sx0), float(sy1 - sy0)),
+                        ov_img, src)
+            return
         found = raster_window(transform, shape, view.extent)
         if found is None:
             return
@@ -440,16 +541,12 @@ def _draw_raster(target: _Target, spec: LayerSpec, view: View, job: RenderJob) -
                      QImage.Format.Format_RGBA8888).copy()
         p.drawImage(QRectF(float(sx0), float(sy0), float(sx1 - sx0), float(sy1 - sy0)), img)
     else:
-        from affine import Affine
-
+        _, values, _ = entry.overview()
         rows, cols = shape
-        f = max(1.0, max(rows, cols) / (2.0 * max(view.width, view.height)))
-        out = (max(1, int(rows / f)), max(1, int(cols / f)))
-        arr = layer.read(out_shape=out)
-        src_transform = transform @ Affine.scale(cols / out[1], rows / out[0])
+        src_transform = transform @ Affine.scale(cols / values.shape[1], rows / values.shape[0])
         job.check()
-        values = warp_to_view(arr, src_transform, crs, view, job.map_crs)
-        rgba = np.ascontiguousarray(style.to_rgba(values, vmin=stats.get("min"),
+        warped = warp_to_view(values, src_transform, crs, view, job.map_crs)
+        rgba = np.ascontiguousarray(style.to_rgba(warped, vmin=stats.get("min"),
                                                    vmax=stats.get("max")))
         img = QImage(rgba.data, view.width, view.height, view.width * 4,
                      QImage.Format.Format_RGBA8888).copy()
@@ -741,7 +838,7 @@ class RenderThread:
             result = render(job)
         except Canceled:
             return
-        except Exception as exc:  # noqa: BLE001 - reported to the canvas, never swallowed
+        except Exception as exc:
             result = RenderResult(job, None, 0.0,
                                   error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
         with self._cond:  # not busy any more *before* the canvas hears of the result
@@ -766,7 +863,7 @@ class RenderThread:
                 with self._cond:
                     if self._idle and self._idle[0] is task:
                         self._idle.popleft()
-            except Exception:  # noqa: BLE001 - a failed warm-up only costs speed later
+            except Exception:
                 traceback.print_exc()
                 with self._cond:
                     if self._idle and self._idle[0] is task:

@@ -29,7 +29,7 @@ class Symbol:
     point_size: float
 
     @classmethod
-    def from_single(cls, s: SingleStyle) -> "Symbol":
+    def from_single(cls, s: SingleStyle) -> Symbol:
         return cls(parse_color(s.fill), parse_color(s.stroke), float(s.stroke_width),
                    float(s.point_size))
 

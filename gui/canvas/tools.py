@@ -28,7 +28,8 @@ CLICK_SLOP_PX = 4.0
 def selection_mode(modifiers) -> str:
     """Selection mode for keyboard modifiers: Shift add, Ctrl remove, both toggle."""
     shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
-    ctrl = bool(modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier))
+    ctrl = bool(modifiers & (Qt.KeyboardModifier.ControlModifier
+                             | Qt.KeyboardModifier.MetaModifier))
     if shift and ctrl:
         return "toggle"
     if shift:
@@ -347,7 +348,7 @@ class MeasureLineTool(_VertexTool):
         try:
             value = self.canvas.measure_geometry(
                 self.canvas.geometry_from_vertices("line", pts)).value
-        except (ValueError, Exception):  # noqa: BLE001 - no live text rather than a crash
+        except (ValueError, Exception):
             return ""
         return format_length(value)
 
@@ -374,7 +375,7 @@ class MeasureAreaTool(_VertexTool):
         try:
             value = self.canvas.measure_geometry(
                 self.canvas.geometry_from_vertices("polygon", pts)).value
-        except (ValueError, Exception):  # noqa: BLE001 - no live text rather than a crash
+        except (ValueError, Exception):
             return ""
         return format_area(value)
 

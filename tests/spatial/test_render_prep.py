@@ -82,7 +82,7 @@ def test_pan_fit_resize_and_device_ratio():
 def test_ragged_indices_matches_concatenated_aranges(pairs):
     starts = [s for s, _ in pairs]
     ends = [s + n for s, n in pairs]
-    expected = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)] or [[]])
+    expected = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)] or [[]])
     assert ragged_indices(starts, ends).tolist() == expected.astype(int).tolist()
 
 
@@ -199,7 +199,8 @@ def test_flatten_holes_multiparts_and_orientation():
     for row, expected in ((0, [True, False]), (2, [True, True])):
         xy, move = p.path_elements([row])
         starts = np.flatnonzero(move).tolist() + [len(xy)]
-        ccw = [shapely.is_ccw(shapely.LinearRing(xy[a:b])) for a, b in zip(starts, starts[1:])]
+        ccw = [shapely.is_ccw(shapely.LinearRing(xy[a:b]))
+               for a, b in zip(starts[:-1], starts[1:], strict=True)]
         assert ccw == expected  # exteriors counter-clockwise, holes clockwise
     # the flipped vertices are still the same rings
     xy, move = p.path_elements([0])
@@ -211,7 +212,7 @@ def test_lines_and_points_flatten():
                             shapely.MultiLineString([[(5, 5), (6, 6)], [(7, 7), (8, 8), (9, 9)]])])
     assert lines.family == "line" and lines.starts.tolist() == [1, 0, 1, 0, 1, 0, 0]
     pts = PreparedVector([shapely.Point(1, 2), shapely.MultiPoint([(3, 4), (5, 6)])])
-    x, y, row = pts.point_xy([1, 0])
+    x, _, row = pts.point_xy([1, 0])
     assert x.tolist() == [3.0, 5.0, 1.0] and row.tolist() == [1, 1, 0]
     assert coordinates([shapely.Point(1, 2), None], chunk=1).tolist() == [[1.0, 2.0]]
 
