@@ -12,8 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.gui
 
-QtGui = pytest.importorskip("PySide6.QtGui")
-QtCore = pytest.importorskip("PySide6.QtCore")
+from PySide6 import QtCore, QtGui  # noqa: E402
 
 
 def test_void_qt_calls_do_not_leak_none(qapp):
