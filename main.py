@@ -254,8 +254,7 @@ def cmd_query(args, lang) -> int:
         doc, source = Path(args.query_file), args.query_file
     engine = QueryEngine(ws.frames(), saved=dict(ws.saved_queries))
     query = parse_query(doc, catalog=engine.catalog, saved=engine.saved, source=source)
-    titles = {layer.name: {"en": layer.metadata.title_en, "zh": layer.metadata.title_zh}
-              for layer in ws.registry}
+    titles = ws.titles()
     start = time.perf_counter()
     result = engine.run(query)
     elapsed = time.perf_counter() - start

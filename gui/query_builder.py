@@ -251,13 +251,7 @@ class EngineHolder:
 
     # ---- what the form is built from
     def titles(self) -> dict:
-        ws = self._ws()
-        out = {layer.name: {"en": layer.metadata.title_en, "zh": layer.metadata.title_zh}
-               for layer in ws.registry}
-        for name, doc in ws.saved_queries.items():
-            if isinstance(doc.get("title"), dict):
-                out[QUERY_PREFIX + name] = dict(doc["title"])
-        return out
+        return self._ws().titles()
 
     def catalog(self) -> dict:
         """Layer name -> LayerInfo (with titles), rebuilt after layer changes."""

@@ -274,12 +274,7 @@ class ResultsPanel(QWidget):
 
     def titles(self) -> dict:
         """Layer name -> {"en", "zh"} titles (and ``query:NAME`` titles of saved queries)."""
-        out = {layer.name: {"en": layer.metadata.title_en, "zh": layer.metadata.title_zh}
-               for layer in self.workspace.registry}
-        for name, doc in self.workspace.saved_queries.items():
-            if isinstance(doc.get("title"), dict):
-                out[QUERY_PREFIX + name] = dict(doc["title"])
-        return out
+        return self.workspace.titles()
 
     def show_result(self, query, result) -> None:
         """Show ``result`` (a QueryResult) of ``query`` (a parsed Query)."""

@@ -346,6 +346,18 @@ class Workspace:
             if isinstance(layer, (VectorLayer, TableLayer))
         }
 
+    def titles(self) -> dict[str, dict[str, str]]:
+        """Layer name -> ``{"en", "zh"}`` titles, plus ``query:NAME`` -> the title of
+        each saved query that has one (for query sentences and forms)."""
+        from spatial.query.model import QUERY_PREFIX
+
+        out = {layer.name: {"en": layer.metadata.title_en, "zh": layer.metadata.title_zh}
+               for layer in self.registry}
+        for name, doc in self.saved_queries.items():
+            if isinstance(doc.get("title"), dict):
+                out[QUERY_PREFIX + name] = dict(doc["title"])
+        return out
+
     def extent_lonlat(self) -> tuple[float, float, float, float] | None:
         """Union of the layers' bounds in EPSG:4326 ``(min_lon, min_lat, max_lon, max_lat)``.
 
