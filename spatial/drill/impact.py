@@ -1,29 +1,779 @@
-"""Drill impact (scaffold; being filled in)."""
+"""Drill impact: who and what the hazard reaches, per band and in total.
+
+:func:`run_drill` builds the hazard's footprint (:func:`spatial.drill.hazard.footprint`),
+intersects it with the framework and overlay layers and returns a
+:class:`DrillResult` whose ``summary`` has the fixed keys of DESIGN.md ("The
+scenario file") and the drill contract.
+
+Rules
+-----
+* **Which band.**  A feature belongs to the most severe band (smallest
+  ``order``) it reaches.  Everything is measured in the drill's metric CRS
+  (:func:`spatial.drill.hazard.drill_crs`).
+* **Polygons share ground.**  A building (or any polygon) is affected by a
+  band when its footprint and the band *share area*: the pairs the spatial
+  index reports as intersecting are kept only when the intersection has a
+  positive area.  A building that only touches a band's edge — e.g. the edge
+  of a flooded pixel, or a ring's circle — is not in that band.  For a raster
+  hazard this is DESIGN.md's rule "the raster reaches the threshold anywhere
+  under its footprint": a pixel is under the footprint when they overlap by
+  a positive area, however small.
+* **Points and lines** (legal entities, facilities, roads) use closed
+  intersection: a point on a band's edge is in it.  A road is cut when a
+  positive length of it lies in the hazard; ``length_m`` is that length.
+* **People.**  Residents and age groups come from the ``population`` table
+  joined on ``building_id`` (a building without a row has 0 residents), or,
+  when the scenario gives ``"population": {"raster": …}``, from zonal sums of
+  that raster over each band with fractional pixel coverage (exactextract);
+  the age groups are then unknown (null).  Displaced residents are the
+  residents of the affected buildings (or, with a raster, of the affected
+  pixels).
+* **Legal entities to notify**: those inside the hazard, hazardous first
+  (``hazard_class`` not empty, or their ``uscc`` listed in
+  ``hazardous_sites``), then by employees (descending), then by ``uscc``.
+* **Facilities**: schools (``pupils``), kindergartens (``capacity``),
+  hospitals (``beds``), clinics, elderly_care (``beds``) — whichever layers
+  exist.
+* **Roads cut**: for ``raster`` and ``zones`` hazards (floods).
+* **Privacy** (DESIGN.md "Security and privacy"): in the summary, people
+  counts (residents, age groups, employees, pupils, displaced …) from 1 to
+  ``SUPPRESSION_THRESHOLD - 1`` become null and their key paths are listed in
+  ``summary["suppressed"]``; ``result.affected`` keeps the exact numbers.
+
+Examples
+--------
+>>> import geopandas as gpd, pandas as pd, shapely
+>>> b = gpd.GeoDataFrame({"building_id": ["B1", "B2"], "use": ["residential", "public"],
+...                       "floors": [5, 2]},
+...                      geometry=[shapely.box(100, 0, 110, 10), shapely.box(700, 0, 710, 10)],
+...                      crs="EPSG:4547")
+>>> pop = pd.DataFrame({"building_id": ["B1", "B2"], "residents": [40, 3], "age_0_14": [5, 0],
+...                     "age_15_64": [30, 3], "age_65_plus": [5, 0]})
+>>> r = run_drill({"version": 1, "hazard": {"kind": "buffer", "point": [0, 0],
+...                "crs": "EPSG:4547", "rings_m": [500, 1000]}, "shelters": None},
+...               {"buildings": b, "population": pop})
+>>> r.summary["residents"], r.summary["buildings"], [x["residents"] for x in r.summary["bands"]]
+(43, 2, [40, None])
+>>> r.summary["suppressed"]
+['bands[1].residents', 'bands[1].age_15_64']
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from .scenario import Scenario
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from pandas.api import types as pdt
 
-__all__ = ["DrillResult", "run_drill"]
+from spatial.crs import crs_label, parse_crs
+from spatial.errors import CRSError, SchemaError
+from spatial.feedback import Feedback, ensure_feedback
+from spatial.privacy import PEOPLE_COLUMNS, SUPPRESSION_THRESHOLD
+from spatial.schema import key_column
+
+from .hazard import _bands, _frame_from_bands, drill_crs
+from .scenario import Scenario, ScenarioError, parse_scenario, resolve_inside, scenario_to_dict
+
+__all__ = ["DrillResult", "run_drill", "FACILITY_COUNTS", "FLOOR_BINS", "PEOPLE_KEYS",
+           "affected_orders"]
+
+#: Facility layers and the column summed for each (None: count only).
+FACILITY_COUNTS = {"schools": "pupils", "kindergartens": "capacity", "hospitals": "beds",
+                   "clinics": None, "elderly_care": "beds"}
+#: Building floor classes of ``buildings_by_floors``: label -> (lowest, highest) floors.
+FLOOR_BINS = {"1-3": (1, 3), "4-6": (4, 6), "7-11": (7, 11), "12+": (12, math.inf)}
+#: Summary keys that count people; 1 … threshold-1 is suppressed.
+PEOPLE_KEYS = frozenset((*PEOPLE_COLUMNS, "employees", "pupils", "people", "displaced"))
+#: Hazard kinds for which roads cut are reported (floods).
+ROAD_KINDS = ("raster", "zones")
+_NOT_HIT = np.iinfo(np.int64).max
 
 
 @dataclass
 class DrillResult:
-    """The result of :func:`run_drill`."""
+    """The outcome of :func:`run_drill`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    summary : dict
+        JSON-ready, the fixed keys (see :func:`run_drill`).
+    footprint : geopandas.GeoDataFrame
+        ``band``, ``order``, ``geometry`` in ``metric_crs``.
+    affected : dict
+        Layer -> affected rows with ``band`` and ``order`` columns, in
+        ``metric_crs``: ``"buildings"`` (with the population columns, exact),
+        ``"legal_entities"`` (notification order), each facility layer, and
+        ``"roads"`` (the cut parts, with ``length_m``) for flood kinds.
+    assignment : geopandas.GeoDataFrame or None
+        Lines demand -> shelter (``from_id``, ``shelter_id``, ``people``,
+        ``distance_m``) for maps; None without a shelter assignment.
+    metric_crs : pyproj.CRS
+    run_at : str
+        ISO 8601 UTC time the drill was run.
+    elapsed_s : float
+    """
 
     scenario: Scenario
     summary: dict
-    footprint: Any
+    footprint: gpd.GeoDataFrame
     affected: dict
-    assignment: Any
-    metric_crs: Any
+    assignment: gpd.GeoDataFrame | None
+    metric_crs: pyproj.CRS
     run_at: str
     elapsed_s: float
 
 
-def run_drill(scenario, frames, *, base_dir=None, needs=None, feedback=None) -> DrillResult:
-    """Run a drill scenario against the workspace's frames."""
-    raise NotImplementedError
+# --------------------------------------------------------------------------- helpers
+
+class _Stage:
+    """Feedback for one stage: its 0–100 % mapped onto ``lo``–``hi`` of the parent."""
+
+    def __init__(self, parent: Feedback, lo: float, hi: float):
+        self.parent, self.lo, self.hi = parent, lo, hi
+
+    def set_progress(self, percent: float) -> None:
+        p = min(100.0, max(0.0, float(percent)))
+        self.parent.set_progress(self.lo + (self.hi - self.lo) * p / 100.0)
+
+    def push_info(self, message: str) -> None:
+        self.parent.push_info(message)
+
+    def is_canceled(self) -> bool:
+        return self.parent.is_canceled()
+
+    def check(self) -> None:
+        self.parent.check()
+
+    def cancel(self) -> None:
+        self.parent.cancel()
+
+    def step(self, done: int, total: int) -> None:
+        self.set_progress(100.0 * done / total if total else 100.0)
+        self.check()
+
+
+def _json(v: Any) -> Any:
+    """A JSON-ready scalar: numpy -> Python, NaN/NA -> None, whole floats kept as floats."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _int(v) -> int:
+    return int(round(float(v))) if v is not None else 0
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(frame.geometry.values, dtype=object)
+
+
+def _metric_frame(frames: Mapping[str, Any], name: str, metric_crs: pyproj.CRS
+                  ) -> gpd.GeoDataFrame | None:
+    """Layer ``name`` in the metric CRS (index reset, invalid polygons repaired), or None."""
+    f = frames.get(name)
+    if not isinstance(f, gpd.GeoDataFrame) or f.active_geometry_name is None:
+        return None
+    if f.crs is None:
+        raise CRSError(f"layer '{name}' has no CRS; set it before running a drill")
+    out = f.reset_index(drop=True)
+    if parse_crs(f.crs) != metric_crs:
+        out = out.to_crs(metric_crs)
+    elif out is f:
+        out = out.copy()
+    geoms = _geoms(out)
+    bad = ~(shapely.is_missing(geoms) | shapely.is_valid(geoms))
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad])
+        out = out.set_geometry(gpd.GeoSeries(geoms, crs=metric_crs, index=out.index))
+    return out
+
+
+def affected_orders(geoms: np.ndarray, parts: np.ndarray, part_order: np.ndarray, *,
+                    shared_area: bool = True) -> np.ndarray:
+    """For each geometry, the smallest band ``order`` of the parts it reaches.
+
+    Vectorised: one STRtree query of the parts against the geometries
+    (``intersects``, the part prepared).  With ``shared_area``, a polygon
+    counts only when its intersection with the part has a positive area
+    (touching an edge is not enough); points and lines use plain intersection.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The band order, or ``numpy.iinfo(int64).max`` where nothing is reached.
+
+    Examples
+    --------
+    >>> parts = np.array([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)])
+    >>> g = np.array([shapely.box(12, 2, 14, 4), shapely.box(20, 0, 21, 1), shapely.Point(10, 5),
+    ...               shapely.box(9, 0, 11, 1)])
+    >>> affected_orders(g, parts, np.array([0, 1])).tolist()[:1] + \\
+    ...     affected_orders(g, parts, np.array([0, 1])).tolist()[2:]
+    [1, 0, 0]
+    >>> int(affected_orders(g, parts, np.array([0, 1]))[1]) == np.iinfo(np.int64).max
+    True
+    """
+    out = np.full(len(geoms), _NOT_HIT, dtype=np.int64)
+    pairs = _pairs(geoms, parts, shared_area=shared_area)
+    if pairs is not None:
+        pi, gi = pairs
+        np.minimum.at(out, gi, np.asarray(part_order, dtype=np.int64)[pi])
+    return out
+
+
+def _pairs(geoms: np.ndarray, parts: np.ndarray, *, shared_area: bool = True):
+    """``(part_index, geom_index)`` pairs that reach each other (see :func:`affected_orders`)."""
+    if not len(geoms) or not len(parts):
+        return None
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rows = np.flatnonzero(present)
+    if not len(rows):
+        return None
+    tree = shapely.STRtree(geoms[rows])
+    pi, ti = tree.query(parts, predicate="intersects")
+    gi = rows[ti]
+    if shared_area and len(pi):
+        poly = np.isin(shapely.get_type_id(geoms[gi]), (3, 6))
+        check = np.flatnonzero(poly)
+        if len(check):
+            shapely.prepare(parts)
+            inside = shapely.contains_properly(parts[pi[check]], geoms[gi[check]])
+            edge = check[~inside]
+            keep = np.ones(len(pi), dtype=bool)
+            if len(edge):
+                area = shapely.area(shapely.intersection(parts[pi[edge]], geoms[gi[edge]]))
+                keep[edge] = area > 0.0
+            pi, gi = pi[keep], gi[keep]
+    return pi, gi
+
+
+def _join_population(buildings: gpd.GeoDataFrame, frames: Mapping[str, Any]
+                     ) -> tuple[gpd.GeoDataFrame, bool]:
+    """Add residents/age columns from the population table (missing row -> 0)."""
+    pop = frames.get("population")
+    out = buildings.copy()
+    have = isinstance(pop, pd.DataFrame) and "building_id" in getattr(pop, "columns", ()) and \
+        "building_id" in buildings.columns
+    cols = [c for c in PEOPLE_COLUMNS if have and c in pop.columns]
+    for c in PEOPLE_COLUMNS:
+        if c in out.columns and c not in cols:
+            continue  # the buildings carry their own
+        out[c] = np.zeros(len(out), dtype=np.int64)
+    if cols:
+        table = pd.DataFrame({c: pd.to_numeric(pop[c], errors="coerce") for c in cols})
+        table["building_id"] = pop["building_id"].to_numpy()
+        table = table[table["building_id"].notna()].groupby("building_id", sort=False)[cols].sum()
+        idx = table.index.get_indexer(out["building_id"])
+        hit = idx >= 0
+        for c in cols:
+            values = table[c].to_numpy(dtype=float)
+            col = np.where(hit, values[np.where(hit, idx, 0)] if len(values) else 0.0, 0.0)
+            col = np.nan_to_num(col)
+            out[c] = col.astype(np.int64) if np.all(col == np.round(col)) else col
+    return out, bool(cols)
+
+
+def _number_sum(frame: pd.DataFrame, column: str):
+    if column not in frame.columns:
+        return None
+    v = pd.to_numeric(frame[column], errors="coerce").fillna(0).sum()
+    v = _json(v)
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+def _floors_bin(floors: pd.Series) -> pd.Series:
+    f = pd.to_numeric(floors, errors="coerce")
+    out = pd.Series("unknown", index=floors.index, dtype=object)
+    for label, (lo, hi) in FLOOR_BINS.items():
+        out[(f >= lo) & (f <= hi)] = label
+    return out
+
+
+def _counts_by(values: pd.Series, labels=None) -> dict:
+    counts = values.fillna("unknown").astype(str).value_counts()
+    if labels is not None:
+        out = {k: int(counts.get(k, 0)) for k in labels}
+        if counts.get("unknown", 0):
+            out["unknown"] = int(counts["unknown"])
+        return out
+    return {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+def _not_empty_text(s: pd.Series) -> np.ndarray:
+    text = s.astype("string")
+    return (text.notna() & (text.str.strip() != "")).to_numpy(dtype=bool, na_value=False)
+
+
+# --------------------------------------------------------------------------- privacy
+
+def _suppress(obj: Any, path: str, threshold: int, found: list[str], skip=()) -> None:
+    """Null people counts 1 … threshold-1 in place; record their key paths."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in skip:
+                continue
+            p = f"{path}.{k}" if path else str(k)
+            if k in PEOPLE_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool):
+                if 0 < v < threshold:
+                    obj[k] = None
+                    found.append(p)
+            elif isinstance(v, (dict, list)):
+                _suppress(v, p, threshold, found)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if isinstance(v, (dict, list)):
+                _suppress(v, f"{path}[{i}]", threshold, found)
+
+
+# --------------------------------------------------------------------------- population raster
+
+def _raster_population(path, fp: gpd.GeoDataFrame, metric_crs, key: str = "population.raster"):
+    """Residents per band from a population raster (fractional coverage), and the
+    affected pixels as demand points (people = value × covered fraction)."""
+    import rasterio
+    from exactextract import exact_extract
+
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as e:
+        raise ScenarioError(key, f"cannot read the raster {str(path)!r}: {e}") from None
+    with src:
+        if src.crs is None:
+            raise ScenarioError(key, f"the raster {str(path)!r} has no CRS")
+        rcrs = parse_crs(src.crs)
+        zones = fp[["order", "geometry"]].to_crs(rcrs) if rcrs != metric_crs else fp[
+            ["order", "geometry"]]
+        zones = zones.reset_index(drop=True)
+        if not len(zones):
+            return np.zeros(0), gpd.GeoDataFrame({"people": []}, geometry=[], crs=metric_crs)
+        table = exact_extract(src, zones, ["sum", "values", "coverage", "center_x", "center_y"],
+                              output="pandas")
+    sums = table["sum"].to_numpy(dtype=float)
+    lens = table["values"].map(len).to_numpy()
+    vals = np.concatenate([np.asarray(v, float) for v in table["values"]]) if lens.sum() else \
+        np.zeros(0)
+    cov = np.concatenate([np.asarray(v, float) for v in table["coverage"]]) if lens.sum() else \
+        np.zeros(0)
+    cx = np.concatenate([np.asarray(v, float) for v in table["center_x"]]) if lens.sum() else \
+        np.zeros(0)
+    cy = np.concatenate([np.asarray(v, float) for v in table["center_y"]]) if lens.sum() else \
+        np.zeros(0)
+    people = np.nan_to_num(vals * cov)
+    band = np.repeat(zones["order"].to_numpy(), lens)
+    pts = shapely.points(cx, cy)
+    demand = gpd.GeoDataFrame({"cell_id": [f"cell_{i}" for i in range(len(pts))],
+                               "residents": people, "order": band},
+                              geometry=gpd.GeoSeries(pts, crs=rcrs), crs=rcrs)
+    if rcrs != metric_crs:
+        demand = demand.to_crs(metric_crs)
+    demand = demand[demand["residents"] > 0].reset_index(drop=True)
+    return np.nan_to_num(sums), demand
+
+
+# --------------------------------------------------------------------------- the drill
+
+def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[str, Any], *,
+              base_dir=None, needs=None, feedback: Feedback | None = None) -> DrillResult:
+    """Run a drill: the scenario's hazard against the workspace's layers.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict, JSON text or path
+        Parsed with :func:`~spatial.drill.scenario.parse_scenario` if needed.
+    frames : mapping
+        Layer name -> GeoDataFrame (``population``: a plain DataFrame), as
+        ``Workspace.frames()`` gives.  Not changed.
+    base_dir : path, optional
+        The workspace folder (raster paths are relative to it).
+    needs : NeedsProfile, optional
+        The minimum-needs profile; default: the scenario's ``needs`` or
+        :data:`spatial.drill.needs.DEFAULT_NEEDS`.
+    feedback : Feedback, optional
+        Progress (per stage) and cancellation (raises
+        :class:`~spatial.errors.Canceled` between stages and chunks).
+
+    Returns
+    -------
+    DrillResult
+        ``summary`` keys: ``title``, ``hazard``, ``run_at``, ``crs``,
+        ``population_source``, ``residents``, ``age_0_14``, ``age_15_64``,
+        ``age_65_plus``, ``buildings``, ``buildings_by_use``,
+        ``buildings_by_floors``, ``legal_entities`` [{uscc, name, industry,
+        employees, hazard_class, hazardous, band}], ``employees``,
+        ``facilities`` {layer: {count, pupils|beds|capacity, items}},
+        ``roads_cut`` {count, length_m, items}, ``shelters``, ``needs``,
+        ``bands`` [{band, order, area_m2, residents, age_*, buildings,
+        buildings_by_use, legal_entities, employees, facilities, roads_cut,
+        roads_cut_length_m}], ``suppressed``.
+
+    Raises
+    ------
+    ScenarioError
+        For a scenario mistake, or a layer/column/file the hazard names that
+        is missing (naming the scenario key).
+    spatial.errors.Canceled
+        When the feedback was canceled.
+    """
+    t0 = time.perf_counter()
+    run_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    fb = ensure_feedback(feedback)
+    if not isinstance(scenario, Scenario):
+        scenario = parse_scenario(scenario, base_dir=base_dir)
+    hazard = scenario.hazard
+    fb.check()
+    metric = drill_crs(frames)
+
+    # 1. footprint ------------------------------------------------------------------
+    fb.push_info("hazard footprint")
+    labels, geoms, parts, part_order = _bands(hazard, frames, metric, base_dir,
+                                              _Stage(fb, 0, 30))
+    fp = _frame_from_bands(labels, geoms, metric)
+    band_geoms = _geoms(fp)
+    if parts is None:
+        parts, idx = shapely.get_parts(band_geoms, return_index=True)
+        part_order = fp["order"].to_numpy(dtype=np.int64)[idx]
+    else:
+        present = ~shapely.is_empty(parts) if len(parts) else np.zeros(0, bool)
+        parts, part_order = parts[present], np.asarray(part_order)[present]
+    parts = np.asarray(parts, dtype=object)
+    part_order = np.asarray(part_order, dtype=np.int64)
+    hazard_union = shapely.union_all(band_geoms) if len(band_geoms) else shapely.Polygon()
+    orders = fp["order"].tolist()
+    label_of = dict(zip(fp["order"], fp["band"]))
+    fb.set_progress(30)
+    fb.check()
+
+    # 2. buildings and people ---------------------------------------------------------
+    fb.push_info("buildings and residents")
+    affected: dict[str, gpd.GeoDataFrame] = {}
+    buildings = _metric_frame(frames, "buildings", metric)
+    has_table = False
+    if buildings is not None:
+        b_order = affected_orders(_geoms(buildings), parts, part_order)
+        hit = b_order != _NOT_HIT
+        sel = buildings[hit]
+        sel, has_table = _join_population(sel, frames)
+        sel = sel.assign(order=b_order[hit])
+        sel.insert(0, "band", sel["order"].map(label_of))
+        sel = sel.sort_values(["order"], kind="stable").reset_index(drop=True)
+    else:
+        sel = gpd.GeoDataFrame({"band": [], "order": []}, geometry=[], crs=metric)
+        sel, has_table = _join_population(sel, {})
+    affected["buildings"] = sel
+    fb.set_progress(45)
+    fb.check()
+
+    pop_raster = None
+    if scenario.population and scenario.population.get("raster"):
+        rpath = resolve_inside(scenario.population["raster"], base_dir, "population.raster")
+        band_sums, pop_raster = _raster_population(rpath, fp, metric)
+        pop_by_order = dict(zip(fp["order"], band_sums))
+    fb.set_progress(55)
+    fb.check()
+
+    # 3. legal entities, facilities, roads ---------------------------------------------
+    fb.push_info("legal entities, facilities and roads")
+    ents = _metric_frame(frames, "legal_entities", metric)
+    if ents is not None:
+        e_order = affected_orders(_geoms(ents), parts, part_order)
+        hit = e_order != _NOT_HIT
+        e = ents[hit].assign(order=e_order[hit])
+        haz = _not_empty_text(e["hazard_class"]) if "hazard_class" in e.columns else \
+            np.zeros(len(e), dtype=bool)
+        sites = frames.get("hazardous_sites")
+        if sites is not None and "uscc" in sites.columns and "uscc" in e.columns:
+            haz |= e["uscc"].isin(set(sites["uscc"].dropna())).to_numpy()
+        e = e.assign(hazardous=haz)
+        emp = pd.to_numeric(e["employees"], errors="coerce") if "employees" in e.columns else \
+            pd.Series(np.nan, index=e.index)
+        e = e.assign(_emp=emp.fillna(-1))
+        sort_cols = ["hazardous", "_emp"] + (["uscc"] if "uscc" in e.columns else [])
+        e = e.sort_values(sort_cols, ascending=[False, False] + [True] * (len(sort_cols) - 2),
+                          kind="stable").drop(columns="_emp")
+        e.insert(0, "band", e["order"].map(label_of))
+        affected["legal_entities"] = e.reset_index(drop=True)
+    facilities = {}
+    for layer, count_col in FACILITY_COUNTS.items():
+        f = _metric_frame(frames, layer, metric)
+        if f is None:
+            continue
+        fb.check()
+        f_order = affected_orders(_geoms(f), parts, part_order)
+        hit = f_order != _NOT_HIT
+        sub = f[hit].assign(order=f_order[hit])
+        sub.insert(0, "band", sub["order"].map(label_of))
+        affected[layer] = sub.sort_values("order", kind="stable").reset_index(drop=True)
+        facilities[layer] = count_col
+    roads_cut = None
+    if hazard.kind in ROAD_KINDS:
+        roads = _metric_frame(frames, "roads", metric)
+        if roads is not None:
+            roads_cut = _roads_cut(roads, parts, part_order, label_of)
+            affected["roads"] = roads_cut
+    fb.set_progress(70)
+    fb.check()
+
+    # 4. shelters and needs ------------------------------------------------------------
+    b = affected["buildings"]
+    if pop_raster is not None:
+        displaced = int(round(float(sum(pop_by_order.values()))))
+    else:
+        displaced = int(pd.to_numeric(b["residents"], errors="coerce").fillna(0).sum())
+    shelters_summary, lines = _shelters(scenario, frames, metric, b, pop_raster, hazard_union,
+                                        displaced, _Stage(fb, 70, 95))
+    needs_summary = _needs(scenario, needs, displaced)
+    fb.set_progress(95)
+    fb.check()
+
+    # 5. summary -------------------------------------------------------------------------
+    summary = _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut,
+                       pop_by_order if pop_raster is not None else None, has_table,
+                       shelters_summary, needs_summary)
+    found: list[str] = []
+    shelter_hidden = summary["shelters"].pop("suppressed", None) if isinstance(
+        summary.get("shelters"), dict) else None
+    _suppress(summary, "", SUPPRESSION_THRESHOLD, found, skip=("shelters", "needs", "hazard"))
+    if shelter_hidden is not None:
+        found.extend(f"shelters.{p}" for p in shelter_hidden)
+    elif isinstance(summary.get("shelters"), dict):
+        _suppress(summary["shelters"], "shelters", SUPPRESSION_THRESHOLD, found)
+    summary["suppressed"] = found
+    fb.set_progress(100)
+    return DrillResult(scenario=scenario, summary=summary, footprint=fp, affected=affected,
+                       assignment=lines, metric_crs=metric, run_at=run_at,
+                       elapsed_s=time.perf_counter() - t0)
+
+
+def _roads_cut(roads: gpd.GeoDataFrame, parts, part_order, label_of) -> gpd.GeoDataFrame:
+    """Roads with a positive length inside the hazard: the cut part, ``length_m``, band."""
+    geoms = _geoms(roads)
+    pairs = _pairs(geoms, parts, shared_area=False)
+    crs = roads.crs
+    if pairs is None or not len(pairs[0]):
+        out = roads.iloc[:0].copy()
+        out.insert(0, "band", pd.Series([], dtype=object))
+        return out.assign(order=pd.Series([], dtype=np.int64), length_m=pd.Series([], float))
+    pi, gi = pairs
+    pieces = shapely.intersection(geoms[gi], parts[pi])
+    sub, sidx = shapely.get_parts(pieces, return_index=True)
+    lines = np.isin(shapely.get_type_id(sub), (1, 2))
+    sub, sidx = sub[lines], sidx[lines]
+    lengths = shapely.length(sub)
+    road_of_piece = gi[sidx]
+    order_of_piece = np.asarray(part_order)[pi[sidx]]
+    n = len(geoms)
+    total = np.bincount(road_of_piece, weights=lengths, minlength=n)
+    positive = lengths > 0
+    best = np.full(n, _NOT_HIT, dtype=np.int64)
+    np.minimum.at(best, road_of_piece[positive], order_of_piece[positive])
+    cut = np.flatnonzero(total > 0)
+    keep = np.flatnonzero(np.isin(road_of_piece, cut) & positive)
+    keep = keep[np.argsort(road_of_piece[keep], kind="stable")]
+    # one MultiLineString per cut road from its pieces (vectorised)
+    rank = np.searchsorted(cut, road_of_piece[keep])
+    simple = shapely.get_parts(sub[keep], return_index=True)
+    multi = shapely.multilinestrings(simple[0], indices=rank[simple[1]])
+    merged = shapely.line_merge(multi)
+    out = roads.iloc[cut].copy()
+    out = out.set_geometry(gpd.GeoSeries(merged, crs=crs, index=out.index))
+    out = out.assign(order=best[cut], length_m=total[cut])
+    out.insert(0, "band", out["order"].map(label_of))
+    return out.sort_values(["order", "length_m"], ascending=[True, False],
+                           kind="stable").reset_index(drop=True)
+
+
+def _shelters(scenario: Scenario, frames, metric, buildings: gpd.GeoDataFrame, pop_raster,
+              hazard_union, displaced: int, fb) -> tuple[dict, gpd.GeoDataFrame | None]:
+    spec = scenario.shelters
+    base = {"method": "none", "displaced": displaced, "capacity": 0, "capacity_used": 0,
+            "unsheltered": displaced, "unreachable": 0, "longest_walk_m": None,
+            "assignment": [], "flows": []}
+    if spec is None:
+        return {**base, "error": "the scenario asks for no shelter assignment "
+                                 "(\"shelters\": null)"}, None
+    shelters = _metric_frame(frames, spec.layer, metric)
+    if shelters is None:
+        return {**base, "error": f"no shelter layer '{spec.layer}' in the workspace "
+                                 "(scenario key shelters.layer)"}, None
+    if spec.capacity not in shelters.columns:
+        return {**base, "error": f"shelter layer '{spec.layer}' has no capacity column "
+                                 f"'{spec.capacity}' (scenario key shelters.capacity)"}, None
+    from spatial.drill.shelters import assign_shelters, safe_places
+
+    if pop_raster is not None:
+        demand = pop_raster
+    else:
+        people = pd.to_numeric(buildings["residents"], errors="coerce").fillna(0)
+        cols = [c for c in ("building_id", "residents") if c in buildings.columns]
+        demand = buildings.loc[people.to_numpy() > 0, [*cols, buildings.geometry.name]]
+    roads = _metric_frame(frames, "roads", metric)
+    try:
+        result = assign_shelters(demand, "residents", shelters, spec.capacity, roads,
+                                 exclude=hazard_union, feedback=fb)
+    except (SchemaError, CRSError) as e:
+        return {**base, "error": f"shelter assignment failed: {e}"}, None
+    out = result.to_summary(suppress_below=SUPPRESSION_THRESHOLD)
+    renamed = {**frames, "shelters": shelters} if spec.layer != "shelters" else dict(frames)
+    metric_frames = {k: _metric_frame(renamed, k, metric) for k in ("shelters", "schools")
+                     if isinstance(renamed.get(k), gpd.GeoDataFrame)}
+    out["safe_places"] = _jsonable(safe_places(metric_frames, hazard_union,
+                                               shelter_capacity=spec.capacity))
+    return out, result.lines
+
+
+def _needs(scenario: Scenario, profile, displaced: int) -> dict:
+    try:
+        from spatial.drill import needs as needs_mod
+    except ImportError:  # pragma: no cover - built alongside
+        return {"error": "the needs module is not available", "displaced": displaced}
+    if profile is None:
+        profile = needs_mod.profile_from_dict(scenario.needs) if scenario.needs else \
+            needs_mod.DEFAULT_NEEDS
+    items = needs_mod.needs_for(displaced, profile)
+    return {"source": getattr(profile, "source", None), "days": 1, "displaced": displaced,
+            "items": _jsonable(items)}
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return _json(obj)
+
+
+def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_by_order,
+             has_table, shelters_summary, needs_summary) -> dict:
+    b = affected["buildings"]
+    people_cols = list(PEOPLE_COLUMNS)
+    use = b["use"] if "use" in b.columns else pd.Series("unknown", index=b.index)
+    floors = _floors_bin(b["floors"]) if "floors" in b.columns else \
+        pd.Series("unknown", index=b.index)
+    ents = affected.get("legal_entities")
+
+    def people(frame) -> dict:
+        return {c: _json(pd.to_numeric(frame[c], errors="coerce").fillna(0).sum()) if c in
+                frame.columns else 0 for c in people_cols}
+
+    totals = people(b)
+    for c in people_cols:
+        totals[c] = _int(totals[c]) if float(totals[c]).is_integer() else totals[c]
+    if pop_by_order is not None:
+        totals = {"residents": _json(round(float(sum(pop_by_order.values())), 1)),
+                  "age_0_14": None, "age_15_64": None, "age_65_plus": None}
+        source = f"raster: {scenario.population['raster']}"
+    else:
+        source = "population table" if has_table else "none (no population table)"
+
+    def entity_items(e) -> list:
+        items = []
+        if e is None:
+            return items
+        cols = {c: e[c].to_numpy(dtype=object) if c in e.columns else [None] * len(e)
+                for c in ("uscc", "name", "industry", "employees", "hazard_class")}
+        haz = e["hazardous"].to_numpy()
+        bands = e["band"].to_numpy(dtype=object)
+        for i in range(len(e)):
+            hc = cols["hazard_class"][i]
+            items.append({"uscc": _json(cols["uscc"][i]), "name": _json(cols["name"][i]),
+                          "industry": _json(cols["industry"][i]),
+                          "employees": _json(cols["employees"][i]),
+                          "hazard_class": _json(hc) if isinstance(hc, str) and hc.strip()
+                          else None,
+                          "hazardous": bool(haz[i]), "band": bands[i]})
+        return items
+
+    fac_summary = {}
+    for layer, count_col in facilities.items():
+        f = affected[layer]
+        key = key_column(layer, list(f.columns))
+        entry: dict[str, Any] = {"count": int(len(f))}
+        if count_col is not None and count_col in f.columns:
+            entry[count_col] = _number_sum(f, count_col)
+        ids = f[key].to_numpy(dtype=object) if key in f.columns else f.index.to_numpy()
+        names = f["name"].to_numpy(dtype=object) if "name" in f.columns else [None] * len(f)
+        counts = f[count_col].to_numpy(dtype=object) if count_col in f.columns else None
+        items = []
+        for i in range(len(f)):
+            item = {"id": _json(ids[i]), "name": _json(names[i]), "band": f["band"].iat[i]}
+            if counts is not None:
+                item[count_col] = _json(counts[i])
+            items.append(item)
+        entry["items"] = items
+        fac_summary[layer] = entry
+
+    if roads_cut is not None:
+        rkey = "road_id" if "road_id" in roads_cut.columns else None
+        roads_summary = {"count": int(len(roads_cut)),
+                         "length_m": round(float(roads_cut["length_m"].sum()), 1),
+                         "items": [_json(v) for v in (roads_cut[rkey] if rkey else
+                                                      roads_cut.index)]}
+    else:
+        roads_summary = {"count": 0, "length_m": 0.0, "items": []}
+
+    bands = []
+    for order, label, geom in zip(fp["order"], fp["band"], fp.geometry.values):
+        bb = b[b["order"] == order]
+        row: dict[str, Any] = {"band": label, "order": int(order),
+                               "area_m2": round(float(shapely.area(geom)), 1)}
+        if pop_by_order is not None:
+            row.update({"residents": _json(round(float(pop_by_order.get(order, 0.0)), 1)),
+                        "age_0_14": None, "age_15_64": None, "age_65_plus": None})
+        else:
+            row.update({c: _int(v) if float(v).is_integer() else v
+                        for c, v in people(bb).items()})
+        row["buildings"] = int(len(bb))
+        row["buildings_by_use"] = _counts_by(use[bb.index]) if len(bb) else {}
+        eb = ents[ents["order"] == order] if ents is not None else None
+        row["legal_entities"] = int(len(eb)) if eb is not None else 0
+        row["employees"] = _number_sum(eb, "employees") if eb is not None and \
+            "employees" in eb.columns else 0
+        row["facilities"] = {layer: int((affected[layer]["order"] == order).sum())
+                             for layer in facilities}
+        if roads_cut is not None:
+            rb = roads_cut[roads_cut["order"] == order]
+            row["roads_cut"] = int(len(rb))
+            row["roads_cut_length_m"] = round(float(rb["length_m"].sum()), 1)
+        else:
+            row["roads_cut"] = 0
+            row["roads_cut_length_m"] = 0.0
+        bands.append(row)
+
+    summary = {
+        "title": dict(scenario.title),
+        "hazard": scenario_to_dict(scenario)["hazard"],
+        "run_at": run_at,
+        "crs": crs_label(metric),
+        "population_source": source,
+        **totals,
+        "buildings": int(len(b)),
+        "buildings_by_use": _counts_by(use),
+        "buildings_by_floors": _counts_by(floors, list(FLOOR_BINS)),
+        "legal_entities": entity_items(ents),
+        "employees": (_number_sum(ents, "employees") if ents is not None and
+                      "employees" in ents.columns else 0),
+        "facilities": fac_summary,
+        "roads_cut": roads_summary,
+        "shelters": _jsonable(shelters_summary),
+        "needs": needs_summary,
+        "bands": bands,
+    }
+    return summary
