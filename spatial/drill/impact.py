@@ -34,7 +34,10 @@ Rules
 * **Facilities**: schools (``pupils``), kindergartens (``capacity``),
   hospitals (``beds``), clinics, elderly_care (``beds``) — whichever layers
   exist.
-* **Roads cut**: for ``raster`` and ``zones`` hazards (floods).
+* **Roads cut**: for ``raster`` and ``zones`` hazards (floods).  A road is
+  counted in the most severe band it crosses (so per-band counts add up to
+  the total); ``roads_cut_length_m`` of a band is the length of road inside
+  that band.
 * **Privacy** (DESIGN.md "Security and privacy"): in the summary, people
   counts (residents, age groups, employees, pupils, displaced …) from 1 to
   ``SUPPRESSION_THRESHOLD - 1`` become null and their key paths are listed in
@@ -595,6 +598,8 @@ def _roads_cut(roads: gpd.GeoDataFrame, parts, part_order, label_of) -> gpd.GeoD
     out = roads.iloc[cut].copy()
     out = out.set_geometry(gpd.GeoSeries(merged, crs=crs, index=out.index))
     out = out.assign(order=best[cut], length_m=total[cut])
+    by_order = pd.Series(lengths).groupby(order_of_piece).sum()
+    out.attrs["length_by_order"] = {int(k): float(v) for k, v in by_order.items()}
     out.insert(0, "band", out["order"].map(label_of))
     return out.sort_values(["order", "length_m"], ascending=[True, False],
                            kind="stable").reset_index(drop=True)
@@ -751,7 +756,8 @@ def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_
         if roads_cut is not None:
             rb = roads_cut[roads_cut["order"] == order]
             row["roads_cut"] = int(len(rb))
-            row["roads_cut_length_m"] = round(float(rb["length_m"].sum()), 1)
+            row["roads_cut_length_m"] = round(
+                roads_cut.attrs.get("length_by_order", {}).get(int(order), 0.0), 1)
         else:
             row["roads_cut"] = 0
             row["roads_cut_length_m"] = 0.0
