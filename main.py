@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 # canvas's render thread; create them eagerly (must be set before PySide6 loads).
 os.environ.setdefault("PYSIDE6_OPTION_LAZY", "0")
 
-COMMANDS = ("sample", "validate", "info", "import", "query", "gui")
+COMMANDS = ("sample", "validate", "info", "import", "query", "impact", "gui")
 
 _TEXT = {
     "prog": ("CityFrame — offline GIS for cross-agency decision support",
@@ -103,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--save", default=None, metavar="NAME",
                    help="also save the query in the workspace under NAME")
     q.add_argument("--limit", type=int, default=50, help="rows to print with --format table")
+
+    d = common(sub.add_parser("impact", help="run a drill scenario: who and what a hazard affects"))
+    d.add_argument("workspace", help="workspace file, or a sample id (small, district, shanghai)")
+    d.add_argument("scenario_file", nargs="?", default=None, metavar="SCENARIO.json",
+                   help="the scenario (version-1 JSON); not needed with --saved")
+    d.add_argument("--saved", default=None, metavar="NAME",
+                   help="run the workspace's saved scenario NAME")
+    d.add_argument("--summary", default=None, metavar="S.json", help="write the summary as JSON")
+    d.add_argument("--report", default=None, metavar="R.html",
+                   help="write the drill report (one self-contained HTML file)")
+    d.add_argument("--pdf", default=None, metavar="R.pdf", help="also write the report as PDF")
+    d.add_argument("--map", dest="map_out", default=None, metavar="M.html",
+                   help="write an interactive map that opens offline")
 
     im = common(sub.add_parser("import", help="import a file as a layer into a workspace"))
     im.add_argument("workspace")
@@ -277,6 +290,105 @@ def cmd_query(args, lang) -> int:
     return 0
 
 
+def cmd_impact(args, lang) -> int:
+    from layers.drill import (drill_classification, drill_layers, drill_sources,
+                              run_workspace_drill)
+    from layers.workspace import Workspace
+    from sample_data.catalogue import is_bundled
+    from spatial.drill import ScenarioError, parse_scenario
+
+    if (args.scenario_file is None) == (args.saved is None):
+        raise UsageError("impact: give either SCENARIO.json or --saved NAME")
+    outputs = {"--summary": (args.summary, ".json"), "--report": (args.report, ".html"),
+               "--pdf": (args.pdf, ".pdf"), "--map": (args.map_out, ".html")}
+    for flag, (value, ext) in outputs.items():
+        if value is not None:
+            if not value.lower().endswith(ext):
+                raise UsageError(f"impact: {flag} {value} does not end in {ext}")
+            if not Path(value).absolute().parent.is_dir():
+                raise UsageError(f"impact: {flag} {value}: folder "
+                                 f"{Path(value).absolute().parent} does not exist")
+    given = [Path(v).absolute() for v, _ in outputs.values() if v is not None]
+    if len(set(given)) != len(given):
+        raise UsageError("impact: two outputs name the same file")
+    ws_path = workspace_arg(args.workspace)
+    ws = Workspace.open(ws_path, read_only=is_bundled(ws_path))
+    if args.saved is not None:
+        if args.saved not in ws.scenarios:
+            known = ", ".join(sorted(ws.scenarios)) or "none"
+            raise ScenarioError("", f"no saved scenario called {args.saved!r} in {ws.path.name} "
+                                    f"(saved scenarios: {known})")
+        doc, source = dict(ws.scenarios[args.saved]), f"{ws.path.name}:scenario:{args.saved}"
+    else:
+        doc, source = Path(args.scenario_file), args.scenario_file
+    scenario = parse_scenario(doc, base_dir=ws.folder, source=source)
+    result = run_workspace_drill(ws, scenario)
+    names = drill_layers(ws, scenario)
+    texts: dict[Path, bytes] = {}
+    if args.summary:
+        texts[Path(args.summary)] = json.dumps(result.summary, ensure_ascii=False,
+                                               indent=2).encode("utf-8")
+    html = None
+    if args.report or args.pdf:
+        from spatial.drill.report import report_html
+
+        html = report_html(result, ws.frames(), lang=lang, sources=drill_sources(ws, names, lang),
+                           classification=drill_classification(ws, names))
+        if args.report:
+            texts[Path(args.report)] = html.encode("utf-8")
+    written: list[Path] = []
+    try:
+        for path, data in texts.items():
+            tmp = path.with_name(f".{path.name}.part")
+            tmp.write_bytes(data)
+            written.append(tmp)
+        staged = {path: path.with_name(f".{path.name}.part") for path in texts}
+        if args.map_out:
+            from spatial.drill.webmap import export_webmap
+
+            path = Path(args.map_out)
+            staged[path] = path.with_name(f".{path.name}.part.html")
+            written.append(staged[path])
+            export_webmap(result, ws.frames(), staged[path], lang=lang)
+        if args.pdf:
+            from gui.report_pdf import html_to_pdf
+
+            path = Path(args.pdf)
+            staged[path] = path.with_name(f".{path.name}.part.pdf")
+            written.append(staged[path])
+            html_to_pdf(html, staged[path])
+        for path, tmp in staged.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in written:
+            tmp.unlink(missing_ok=True)
+    ws.log("drill_export", {"scenario": source, "summary": args.summary, "report": args.report,
+                            "pdf": args.pdf, "map": args.map_out})
+    print(_impact_text(result.summary, lang))
+    return 0
+
+
+def _impact_text(s: dict, lang: str) -> str:
+    from spatial.privacy import format_suppressed
+
+    zh = lang == "zh"
+    sh = s.get("shelters") or {}
+    rows = [
+        ("residents", "受影响居民", format_suppressed(s.get("residents"))),
+        ("aged 0–14 / 15–64 / 65+", "0–14 / 15–64 / 65 岁以上",
+         " / ".join(format_suppressed(s.get(k)) for k in ("age_0_14", "age_15_64", "age_65_plus"))),
+        ("buildings", "受影响建筑", f"{s.get('buildings', 0):,}"),
+        ("legal entities to notify", "需通知的法人单位", f"{len(s.get('legal_entities') or []):,}"),
+        ("displaced / unsheltered", "需安置 / 无处安置",
+         f"{format_suppressed(sh.get('displaced'))} / {format_suppressed(sh.get('unsheltered'))}"
+         if sh.get("method") != "none" else ("no shelter assignment" if not zh else "未做避难安置")),
+        ("longest walk to a shelter", "到避难场所最远步行",
+         f"{sh['longest_walk_m']:,.0f} m" if sh.get("longest_walk_m") is not None else "–"),
+    ]
+    width = max(len(zh and b or a) for a, b, _ in rows)
+    return "\n".join(f"{(b if zh else a):<{width}}  {v}" for a, b, v in rows)
+
+
 def _table(frame, limit: int, people_cols) -> str:
     import pandas as pd
 
@@ -310,6 +422,7 @@ HANDLERS = {
     "info": cmd_info,
     "import": cmd_import,
     "query": cmd_query,
+    "impact": cmd_impact,
     "gui": cmd_gui,
 }
 

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import secrets
 import sys
@@ -391,14 +392,25 @@ def _queries_and_scenarios(city: SampleCity, raster_rel: str) -> tuple[dict, dic
     chlorine = sites[sites["chemical"] == "液氯"]
     if len(chlorine):
         p = chlorine.geometry.iloc[0]
+        # The wind blows from the plant towards the city centre (to the nearest of the eight
+        # compass points), so the trainers' plume crosses the town instead of leaving it.
+        cx, cy = city.layers["buildings"].geometry.union_all().envelope.centroid.coords[0]
+        toward = math.degrees(math.atan2(cx - p.x, cy - p.y)) % 360
+        wind_from = int(round(((toward + 180) % 360) / 45) * 45) % 360
         scenarios["chlorine_leak"] = {
             "version": 1,
             "title": {"en": "Chlorine leak drill", "zh": "氯气泄漏演练"},
             "hazard": {"kind": "plume", "point": [round(p.x, 1), round(p.y, 1)], "crs": CRS,
-                       "wind_from_deg": 45, "length_m": 3000, "spread_deg": 30,
+                       "wind_from_deg": wind_from, "length_m": 3000, "spread_deg": 30,
                        "rings_m": [500, 1000]},
             "shelters": {"layer": "shelters", "capacity": "capacity"},
         }
+    scenarios["flood_zones"] = {
+        "version": 1,
+        "title": {"en": "Flood zones by depth class", "zh": "洪水淹没区(按水深等级)"},
+        "hazard": {"kind": "zones", "layer": "flood_zones", "class_column": "depth_class"},
+        "shelters": {"layer": "shelters", "capacity": "capacity"},
+    }
     scenarios["river_flood"] = {
         "version": 1,
         "title": {"en": "River flood drill (depth >= 0.3 m)", "zh": "江河洪水演练(水深≥0.3米)"},

@@ -269,6 +269,29 @@ def convert_shanghai(source: Path | str = SOURCE):
     return frames, meta
 
 
+#: Drill scenarios for trainers.  The extract has no shelter layer, so these drills report
+#: people, buildings, enterprises and facilities; the synthetic cities also show shelters.
+SCENARIOS = {
+    "gas_explosion_lujiazui": {
+        "version": 1,
+        "title": {"en": "Gas main explosion, Lujiazui (point read off a GCJ-02 web map)",
+                  "zh": "陆家嘴燃气管道爆炸（坐标取自 GCJ-02 网络地图）"},
+        "hazard": {"kind": "buffer", "point": [121.50909, 31.2392], "crs": "GCJ-02",
+                   "rings_m": [100, 250, 500]},
+        "shelters": None,
+    },
+    "chemical_plume_bund": {
+        "version": 1,
+        "title": {"en": "Chemical leak on the Huangpu, wind from the east",
+                  "zh": "黄浦江化学品泄漏（东风）"},
+        "hazard": {"kind": "plume", "point": [121.49338, 31.23836], "crs": "EPSG:4326",
+                   "wind_from_deg": 90, "length_m": 1500, "spread_deg": 40,
+                   "rings_m": [300, 800]},
+        "shelters": None,
+    },
+}
+
+
 def build_shanghai(out: Path | str, source: Path | str = SOURCE) -> Path:
     """Convert the extract and save it as a CityFrame workspace at ``out``."""
     from layers.workspace import Workspace, layer_from_frame
@@ -280,6 +303,7 @@ def build_shanghai(out: Path | str, source: Path | str = SOURCE) -> Path:
              "bus_stops", "metro_lines", "district_boundaries"]
     for name in order:
         ws.add_layer(layer_from_frame(name, frames[name], meta[name]))
+    ws.scenarios.update(SCENARIOS)
     out = Path(out)
     ws.save_as(out)
     return out
