@@ -126,6 +126,7 @@ TEXT: dict[str, dict[str, str]] = {
     "title": {"en": "Title", "zh": "名称"},
     "source": {"en": "Source", "zh": "来源"},
     "updated": {"en": "Updated", "zh": "更新日期"},
+    "classification": {"en": "Classification", "zh": "密级"},
     "no_sources": {"en": "No source information was supplied with this report.",
                    "zh": "本报告未附数据来源信息。"},
     # maps
@@ -946,9 +947,20 @@ def _crs_name(crs: Any) -> str:
 def _sources_section(sources: Sequence[Mapping[str, Any]] | None, lang: str) -> str:
     if not sources:
         return _section("sources", f'<p class="note">{_e(text("no_sources", lang))}</p>\n', lang)
-    rows = [(_e(s.get("layer", "")), _e(_title(s.get("title"), lang)), _e(s.get("source", "")),
-             _e(s.get("updated", ""))) for s in sources]
-    headers = [_e(text(k, lang)) for k in ("layer", "title", "source", "updated")]
+    keys = ["layer", "title", "source", "updated"]
+    if any(isinstance(s, Mapping) and s.get("classification") for s in sources):
+        keys.append("classification")
+    rows = []
+    for s in sources:
+        if not isinstance(s, Mapping):
+            continue
+        row = [_e(s.get("layer", "")), _e(_title(s.get("title"), lang)), _e(s.get("source", "")),
+               f'<span class="nw">{_e(s.get("updated", ""))}</span>']
+        if "classification" in keys:
+            c = s.get("classification") or ""
+            row.append(_e(CLASSIFICATION_STAMPS.get(c, c)))
+        rows.append(row)
+    headers = [_e(text(k, lang)) for k in keys]
     return _section("sources", _table(headers, rows), lang)
 
 

@@ -387,3 +387,12 @@ def test_polygons_draw_as_one_path_with_holes():
     rgba = np.asarray(canvas.buffer_rgba())
     assert rgba[50, 50, 0] == 255  # the hole stays empty
     assert rgba[95, 5, 0] == 0  # the shell is filled
+
+
+def test_sources_show_their_classification(result, frames):
+    sources = [dict(SOURCES[0], classification="public"),
+               dict(SOURCES[1], classification="restricted")]
+    doc = report_html(result, frames, sources=sources)
+    section = doc.split(">Data sources</h2>", 1)[1]
+    assert "<th>Classification</th>" in section and "RESTRICTED / 限制" in section
+    assert "<th>Classification</th>" not in report_html(result, frames, sources=SOURCES)
