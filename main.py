@@ -351,6 +351,8 @@ def cmd_impact(args, lang) -> int:
             written.append(staged[path])
             export_webmap(result, ws.frames(), staged[path], lang=lang)
         if args.pdf:
+            # The command line shows no window: Qt only lays out and prints the report.
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from gui.report_pdf import html_to_pdf
 
             path = Path(args.pdf)
