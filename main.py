@@ -349,7 +349,8 @@ def cmd_impact(args, lang) -> int:
             path = Path(args.map_out)
             staged[path] = path.with_name(f".{path.name}.part.html")
             written.append(staged[path])
-            export_webmap(result, ws.frames(), staged[path], lang=lang)
+            export_webmap(result, ws.frames(), staged[path], lang=lang,
+                          classification=drill_classification(ws, names))
         if args.pdf:
             # The command line shows no window: Qt only lays out and prints the report.
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
