@@ -36,6 +36,9 @@ class LayerProperties(QDialog):
     parent : QWidget, optional
     lang : str
         Language of the department names in the list.
+    undo_stack : QUndoStack, optional
+        OK pushes the metadata change here (Edit ▸ Undo restores the titles,
+        department and classification); without it the change is made directly.
 
     Signals
     -------
@@ -45,10 +48,11 @@ class LayerProperties(QDialog):
 
     metadataApplied = Signal(object)
 
-    def __init__(self, layer, parent=None, lang: str = "en") -> None:
+    def __init__(self, layer, parent=None, lang: str = "en", undo_stack=None) -> None:
         super().__init__(parent)
         self.layer = layer
         self.lang = lang
+        self.undo_stack = undo_stack
         m = layer.metadata
         self.setWindowTitle(self.tr("Properties — {0}").replace("{0}", m.title(lang) or
                                                                   layer.name))
@@ -159,10 +163,12 @@ class LayerProperties(QDialog):
 
     def apply(self) -> bool:
         """Set the edited metadata on the layer; return whether it changed."""
+        from . import undo
+
         new = self.new_metadata()
         if new == self.layer.metadata:
             return False
-        self.layer.metadata = new
+        undo.set_property(self.undo_stack, self.layer, "metadata", new, self.lang)
         self.metadataApplied.emit(new)
         return True
 

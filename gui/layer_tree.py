@@ -71,6 +71,8 @@ from layers.style import (
 )
 from spatial.schema import DEPARTMENTS
 
+from .icons import icon
+
 _NO_PARENT = QModelIndex()  # the default "parent" argument of the model API
 
 __all__ = [
@@ -297,6 +299,8 @@ class LayerTreeModel(QAbstractItemModel):
         self._group_nodes: dict[str, _Node] = {}
         self._writing = False  # our own write to a layer is in progress (no echo)
         self._batch = False  # several registry moves in a row: rebuild once
+        #: Visibility and order edits go through this QUndoStack when set.
+        self.undo_stack = None
         self.set_registry(registry)
 
     # -- binding
@@ -508,9 +512,12 @@ class LayerTreeModel(QAbstractItemModel):
             names = [c.key for c in node.children]
         else:
             return False
+        from . import undo
+
+        layers = [self._registry[name] for name in names if name in self._registry]
         with self._writing_guard():
-            for name in names:
-                self._registry[name].visible = checked
+            undo.set_visible(self.undo_stack, layers, checked, self._lang,
+                             group_title=node.label if node.kind == "group" else "")
         for name in names:
             self._visibility_changed(name)
         return True
@@ -621,12 +628,18 @@ class LayerTreeModel(QAbstractItemModel):
         return True
 
     def apply_order(self, order: list[str]) -> None:
-        """Reorder the registry to ``order`` (all its names) with ``registry.move``,
-        then rebuild once."""
+        """Reorder the registry to ``order`` (all its names) as one undo step
+        (through :attr:`undo_stack` when set), rebuilding the tree once."""
+        from . import undo
+
         reg = self._registry
         if sorted(order) != sorted(reg.names()):
             raise ValueError("apply_order needs every layer name exactly once")
-        if order == reg.names():
+        undo.reorder(self.undo_stack, reg, list(order), self._apply_order_now)
+
+    def _apply_order_now(self, order: list[str]) -> None:
+        reg = self._registry
+        if reg is None or order == reg.names():
             return
         self._batch = True
         try:
@@ -696,6 +709,21 @@ class LayerTreeModel(QAbstractItemModel):
         data = self.mimeData([self.layer_index(name)])
         return self.dropMimeData(data, Qt.DropAction.MoveAction, row, 0, self.group_index(dept))
 
+    def can_move(self, name: str, step: int) -> bool:
+        """Whether layer ``name`` can move ``step`` (-1 up, +1 down) within its group."""
+        siblings = self.layers_in(self._registry[name].department) if self._registry else []
+        if name not in siblings:
+            return False
+        row = siblings.index(name) + step
+        return 0 <= row < len(siblings)
+
+    def move_by(self, name: str, step: int) -> bool:
+        """Move layer ``name`` one place up (``-1``) or down (``+1``) in its group."""
+        if not self.can_move(name, step):
+            return False
+        row = self.layers_in(self._registry[name].department).index(name)
+        return self.move_layer(name, row - 1 if step < 0 else row + 2)
+
 
 # ----------------------------------------------------------------------------- widget
 class LayerTreeWidget(QWidget):
@@ -733,7 +761,6 @@ class LayerTreeWidget(QWidget):
     def __init__(self, workspace_registry=None, lang: str = "en", undo_stack=None,
                  parent=None) -> None:
         super().__init__(parent)
-        self.undo_stack = undo_stack
         self.workspace = None
         self.registry = None
         self._syncing = False
@@ -741,6 +768,7 @@ class LayerTreeWidget(QWidget):
         self._dialogs: list = []
 
         self.model = LayerTreeModel(None, lang, self)
+        self.undo_stack = undo_stack
         self.view = QTreeView(self)
         self.view.setObjectName("layerTreeView")
         self.view.setHeaderHidden(True)
@@ -780,6 +808,16 @@ class LayerTreeWidget(QWidget):
         layout.addLayout(row)
 
         self.set_workspace(workspace_registry)
+
+    @property
+    def undo_stack(self):
+        """The ``QUndoStack`` edits go to (visibility, order, opacity, style,
+        properties, remove, add); ``None`` makes them directly, not undoable."""
+        return self.model.undo_stack
+
+    @undo_stack.setter
+    def undo_stack(self, stack) -> None:
+        self.model.undo_stack = stack
 
     # -- binding
     def set_workspace(self, workspace_registry) -> None:
@@ -885,13 +923,15 @@ class LayerTreeWidget(QWidget):
         self.opacity_value.setText(f"{value}%" if layer is not None else "")
 
     def _on_slider(self, value: int) -> None:
+        from . import undo
+
         layer = self.current_layer()
         self.opacity_value.setText(f"{value}%")
-        if layer is None:
+        if layer is None or abs(layer.opacity - value / 100.0) < 1e-9:
             return
         self._syncing = True
-        try:
-            layer.opacity = value / 100.0
+        try:  # one undo step per drag: quick successive steps merge
+            undo.set_property(self.undo_stack, layer, "opacity", value / 100.0, self.lang)
         finally:
             self._syncing = False
 
@@ -916,22 +956,32 @@ class LayerTreeWidget(QWidget):
         name = self.model.layer_name(index)
         if name is not None and self.registry is not None and name in self.registry:
             layer = self.registry[name]
-            a = menu.addAction(self.tr("Zoom to layer"), lambda: self.zoomToLayer.emit(name))
+            a = menu.addAction(icon("zoom_layer"), self.tr("Zoom to layer"),
+                               lambda: self.zoomToLayer.emit(name))
             a.setEnabled(layer.kind != "table" and layer.bounds is not None)
-            a = menu.addAction(self.tr("Open attribute table"),
+            a = menu.addAction(icon("table"), self.tr("Open attribute table"),
                                lambda: self.openAttributes.emit(name))
             a.setEnabled(layer.kind in ("vector", "table"))
-            a = menu.addAction(self.tr("Style…"), lambda: self.open_style_editor(name))
+            a = menu.addAction(icon("style"), self.tr("Style…"),
+                               lambda: self.open_style_editor(name))
             a.setEnabled(layer.style is not None)
             menu.addAction(self.tr("Properties…"), lambda: self.open_properties(name))
             menu.addSeparator()
-            menu.addAction(self.tr("Remove layer…"), lambda: self.remove_layer(name))
+            a = menu.addAction(icon("move_up"), self.tr("Move up"),
+                               lambda: self.model.move_by(name, -1))
+            a.setEnabled(self.model.can_move(name, -1))
+            a = menu.addAction(icon("move_down"), self.tr("Move down"),
+                               lambda: self.model.move_by(name, +1))
+            a.setEnabled(self.model.can_move(name, +1))
+            menu.addSeparator()
+            menu.addAction(icon("remove_layer"), self.tr("Remove layer…"),
+                           lambda: self.remove_layer(name))
         elif kind == "group":
             dept = index.data(NAME_ROLE)
             menu.addAction(self.tr("Show all"), lambda: self._set_group_visible(dept, True))
             menu.addAction(self.tr("Hide all"), lambda: self._set_group_visible(dept, False))
         menu.addSeparator()
-        menu.addAction(self.tr("Add layer…"), self.add_layer)
+        menu.addAction(icon("add_layer"), self.tr("Add layer…"), self.add_layer)
         return menu
 
     def _set_group_visible(self, dept: str, visible: bool) -> None:
@@ -951,7 +1001,8 @@ class LayerTreeWidget(QWidget):
         """Open the properties dialog of layer ``name`` (window-modal); return it."""
         from .layer_properties import LayerProperties
 
-        return self._open(LayerProperties(self.registry[name], self, lang=self.lang))
+        return self._open(LayerProperties(self.registry[name], self, lang=self.lang,
+                                          undo_stack=self.undo_stack))
 
     def _open(self, dlg):
         self._dialogs.append(dlg)
@@ -969,8 +1020,15 @@ class LayerTreeWidget(QWidget):
         from .import_dialog import ImportDialog
 
         dlg = ImportDialog(self.workspace, self, lang=self.lang)
-        dlg.imported.connect(self.layersImported.emit)
+        dlg.imported.connect(self._on_imported)
         return self._open(dlg)
+
+    def _on_imported(self, names: list) -> None:
+        """Layers added by the import dialog: one undo step (undo removes them)."""
+        from . import undo
+
+        undo.add_layers(self.undo_stack, self.workspace, names, self.lang)
+        self.layersImported.emit(list(names))
 
     def confirm_remove(self, name: str) -> bool:
         """Ask before removing a layer (tests replace this)."""
@@ -988,8 +1046,8 @@ class LayerTreeWidget(QWidget):
             return False
         if confirm and not self.confirm_remove(name):
             return False
-        if self.workspace is not None:
-            self.workspace.remove_layer(name)
-        else:
-            self.registry.remove(name)
+        from . import undo
+
+        owner = self.workspace if self.workspace is not None else self.registry
+        undo.remove_layer(self.undo_stack, owner, name, self.lang)
         return True

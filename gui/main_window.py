@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from layers.selection import Selection
 from spatial.crs import crs_label, get_transformer, parse_crs
 
+from .icons import icon
 from .settings import Settings
 from .welcome import WelcomeScreen
 
@@ -73,6 +74,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self.docks: dict[str, QDockWidget] = {}
+        #: One undo stack for the window: layer remove/add/reorder, visibility,
+        #: opacity, style and properties (Edit ▸ Undo / Redo).
+        self.undo_stack = QUndoStack(self)
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -108,7 +112,7 @@ class MainWindow(QMainWindow):
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.layer_tree = LayerTreeWidget(ws, lang=self.lang)
+        self.layer_tree = LayerTreeWidget(ws, lang=self.lang, undo_stack=self.undo_stack)
         self.layer_tree.zoomToLayer.connect(self.canvas.zoom_to_layer)
         self.layer_tree.openAttributes.connect(self.show_attributes)
         self._dock("Layers", self.tr("Layers"), self.layer_tree, left)
@@ -162,7 +166,8 @@ class MainWindow(QMainWindow):
         return None
 
     # ------------------------------------------------------------------ actions
-    def _action(self, text: str, slot=None, shortcut=None, checkable=False, name=None) -> QAction:
+    def _action(self, text: str, slot=None, shortcut=None, checkable=False, name=None,
+                icon_name: str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -171,21 +176,55 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
         if name:
             action.setObjectName(name)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        self._set_tooltip(action)
         return action
+
+    @staticmethod
+    def _set_tooltip(action: QAction) -> None:
+        """Tooltip = the action's text (without the & accelerator) and its shortcut."""
+        text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{text} ({keys})" if keys else text)
 
     def _build_actions(self) -> None:
         std = QKeySequence.StandardKey
-        self.act_new = self._action(self.tr("&New workspace"), self.new_workspace, std.New)
-        self.act_open = self._action(self.tr("&Open workspace…"), self.open_workspace_dialog, std.Open)
-        self.act_save = self._action(self.tr("&Save"), self.save, std.Save)
+        self.act_new = self._action(self.tr("&New workspace"), self.new_workspace, std.New,
+                                    icon_name="new")
+        self.act_open = self._action(self.tr("&Open workspace…"), self.open_workspace_dialog,
+                                     std.Open, icon_name="open")
+        self.act_save = self._action(self.tr("&Save"), self.save, std.Save, icon_name="save")
         self.act_save_as = self._action(self.tr("Save &as…"), self.save_as, std.SaveAs)
-        self.act_import = self._action(self.tr("&Add layer from file…"), self.import_layer, "Ctrl+Shift+A")
+        self.act_import = self._action(self.tr("&Add layer from file…"), self.import_layer,
+                                       "Ctrl+Shift+A", icon_name="add_layer")
         self.act_quit = self._action(self.tr("&Quit"), self.close, std.Quit)
-        self.act_zoom_in = self._action(self.tr("Zoom &in"), lambda: self.canvas.zoom_in(), "+")
-        self.act_zoom_out = self._action(self.tr("Zoom &out"), lambda: self.canvas.zoom_out(), "-")
-        self.act_zoom_full = self._action(self.tr("&Full extent"), lambda: self.canvas.zoom_full(), "Ctrl+0")
+        self.act_undo = self.undo_stack.createUndoAction(self, self.tr("&Undo"))
+        self.act_redo = self.undo_stack.createRedoAction(self, self.tr("&Redo"))
+        for act, name, keys in ((self.act_undo, "undo", ["Ctrl+Z"]),
+                                (self.act_redo, "redo", ["Ctrl+Shift+Z", "Ctrl+Y"])):
+            act.setObjectName(f"act_{name}")
+            act.setIcon(icon(name))
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            self._set_tooltip(act)
+        self.undo_stack.undoTextChanged.connect(self._retip_undo)
+        self.undo_stack.redoTextChanged.connect(self._retip_undo)
+        self.act_zoom_in = self._action(self.tr("Zoom &in"), lambda: self.canvas.zoom_in(), "+",
+                                        icon_name="zoom_in")
+        self.act_zoom_out = self._action(self.tr("Zoom &out"), lambda: self.canvas.zoom_out(),
+                                         "-", icon_name="zoom_out")
+        self.act_zoom_full = self._action(self.tr("&Full extent"),
+                                          lambda: self.canvas.zoom_full(), "Ctrl+0",
+                                          icon_name="zoom_full")
+        self.act_zoom_layer = self._action(self.tr("Zoom to &layer"), self.zoom_to_active_layer,
+                                           "Ctrl+L", icon_name="zoom_layer")
         self.act_zoom_sel = self._action(self.tr("Zoom to &selection"),
-                                         lambda: self.canvas.zoom_to_selection(), "Ctrl+J")
+                                         lambda: self.canvas.zoom_to_selection(), "Ctrl+J",
+                                         icon_name="zoom_selection")
+        self.act_query = self._action(self.tr("&Query builder"), lambda: self._raise_dock("Query"),
+                                      "Ctrl+Shift+Q", icon_name="query")
+        self.act_drills = self._action(self.tr("&Drills"), lambda: self._raise_dock("Drills"),
+                                       "Ctrl+Shift+D", icon_name="drill")
         self.act_crs = self._action(self.tr("Map &CRS…"), self.choose_crs)
         self.act_about = self._action(self.tr("&About CityFrame"), self.show_about)
         labels = {
@@ -198,7 +237,8 @@ class MainWindow(QMainWindow):
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[str, QAction] = {}
         for name, key in TOOLS:
-            act = self._action(labels[name], None, key or None, checkable=True, name=f"tool_{name}")
+            act = self._action(labels[name], None, key or None, checkable=True,
+                               name=f"tool_{name}", icon_name=name)
             act.triggered.connect(lambda _c=False, n=name: self.canvas.set_tool(n))
             self.tool_group.addAction(act)
             self.tool_actions[name] = act
@@ -230,8 +270,15 @@ class MainWindow(QMainWindow):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
+        edit_menu = bar.addMenu(self.tr("&Edit"))
+        edit_menu.addAction(self.act_undo)
+        edit_menu.addAction(self.act_redo)
         self.view_menu = bar.addMenu(self.tr("&View"))
-        for act in (self.act_zoom_in, self.act_zoom_out, self.act_zoom_full, self.act_zoom_sel):
+        for act in (self.act_zoom_in, self.act_zoom_out, self.act_zoom_full, self.act_zoom_layer,
+                    self.act_zoom_sel):
+            self.view_menu.addAction(act)
+        self.view_menu.addSeparator()
+        for act in (self.act_query, self.act_drills):
             self.view_menu.addAction(act)
         self.view_menu.addSeparator()
         tools = bar.addMenu(self.tr("&Tools"))
@@ -256,14 +303,43 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         tb = self.addToolBar(self.tr("Map tools"))
         tb.setObjectName("MapToolbar")
-        for act in (self.act_open, self.act_save, self.act_import):
-            tb.addAction(act)
-        tb.addSeparator()
-        for act in (self.act_zoom_in, self.act_zoom_out, self.act_zoom_full):
-            tb.addAction(act)
-        tb.addSeparator()
-        for act in self.tool_actions.values():
-            tb.addAction(act)
+        tb.setIconSize(QSize(24, 24))
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)  # names in the tooltips
+        self.toolbar = tb
+        groups = (
+            (self.act_open, self.act_save, self.act_import),
+            (self.act_undo, self.act_redo),
+            (self.act_zoom_in, self.act_zoom_out, self.act_zoom_full, self.act_zoom_layer,
+             self.act_zoom_sel),
+            tuple(self.tool_actions.values()),
+            (self.act_query, self.act_drills),
+        )
+        for i, group in enumerate(groups):
+            if i:
+                tb.addSeparator()
+            for act in group:
+                tb.addAction(act)
+
+    def _retip_undo(self, *_args) -> None:
+        """Undo/Redo change their text with the command on top: follow in the tooltips."""
+        for act in (self.act_undo, self.act_redo):
+            self._set_tooltip(act)
+
+    def _raise_dock(self, key: str) -> None:
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def zoom_to_active_layer(self) -> None:
+        """Zoom to the layer chosen in the Layers panel."""
+        ws = self.workspace
+        layer = ws.registry.active if ws is not None else None
+        if layer is None or layer.kind == "table" or layer.bounds is None:
+            self.statusBar().showMessage(
+                self.tr("Choose a layer with features in the Layers panel first."), 4000)
+            return
+        self.canvas.zoom_to_layer(layer.name)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -316,9 +392,11 @@ class MainWindow(QMainWindow):
     def set_workspace(self, workspace) -> None:
         self.workspace = workspace
         self.selection.clear()
+        self.undo_stack.clear()  # its commands hold the previous workspace's layers
         has = workspace is not None
         for act in (self.act_save, self.act_save_as, self.act_import, self.act_zoom_in,
-                    self.act_zoom_out, self.act_zoom_full, self.act_zoom_sel,
+                    self.act_zoom_out, self.act_zoom_full, self.act_zoom_layer,
+                    self.act_zoom_sel, self.act_query, self.act_drills,
                     *self.tool_actions.values()):
             act.setEnabled(has)
         if not has:
@@ -433,9 +511,13 @@ class MainWindow(QMainWindow):
     def import_layer(self) -> None:
         if self.workspace is None:
             return
+        from . import undo
         from .import_dialog import ImportDialog
 
-        ImportDialog(self.workspace, self).exec()
+        dlg = ImportDialog(self.workspace, self)
+        dlg.imported.connect(lambda names: undo.add_layers(self.undo_stack, self.workspace,
+                                                           names, self.lang))
+        dlg.exec()
 
     def choose_crs(self) -> None:
         if self.workspace is None:

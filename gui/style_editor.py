@@ -9,16 +9,21 @@ applied, leaving ``layer.style`` the very object it was before.
 Classes come from :meth:`layers.style.GraduatedStyle.from_data` (mapclassify,
 sampled for slow methods); categories from the column's distinct values (the
 :data:`MAX_CATEGORIES` most frequent ones, the rest drawn with the default symbol).
+Both read the whole column, so they run in a worker (:mod:`gui.workers`) while
+the dialog shows a busy bar; a result that arrives after the controls changed
+again is dropped, and Apply/OK wait for the newest one.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import pandas as pd
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor, QUndoCommand, QUndoStack
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QColorDialog,
     QComboBox,
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QStackedWidget,
@@ -48,9 +54,14 @@ from layers.style import (
     ramp_colors,
 )
 
-from .layer_tree import entry_icon, layer_family, legend_entries, ramp_icon
+from layers.commands import SetProperty
 
-__all__ = ["MAX_CATEGORIES", "QUALITATIVE", "SetStyleCommand", "StyleEditor"]
+from .layer_tree import entry_icon, layer_family, legend_entries, ramp_icon
+from .undo import ModelCommand
+from .workers import start_worker
+
+__all__ = ["MAX_CATEGORIES", "QUALITATIVE", "SetStyleCommand", "StyleEditor",
+           "build_data_style"]
 
 #: At most this many categories are listed; rarer values use the default symbol.
 MAX_CATEGORIES = 64
@@ -59,18 +70,74 @@ QUALITATIVE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 
 
-class SetStyleCommand(QUndoCommand):
+class SetStyleCommand(ModelCommand):
     """Undoable ``layer.style = new`` (undo puts the old style object back)."""
 
     def __init__(self, layer, old, new, text: str = "") -> None:
-        super().__init__(text)
+        super().__init__(SetProperty(layer, "style", new, old), text)
         self.layer, self.old, self.new = layer, old, new
 
-    def redo(self) -> None:
-        self.layer.style = self.new
 
-    def undo(self) -> None:
-        self.layer.style = self.old
+@dataclass(frozen=True)
+class DataStyleRequest:
+    """What a categorised or graduated style is built from (read on the UI thread)."""
+
+    kind: str  # "categorized" | "graduated"
+    column: str
+    family: str | None
+    base: SingleStyle
+    ramp: str
+    k: int = 5
+    method: str = "quantiles"
+
+
+@dataclass
+class DataStyleResult:
+    style: object
+    more_values: int = 0  # categories beyond MAX_CATEGORIES
+    notes: tuple = ()  # warnings (e.g. mapclassify: fewer distinct values than classes)
+
+
+def build_data_style(request: DataStyleRequest, series: pd.Series, *, feedback=None):
+    """Build a categorised or graduated style from one column (runs in a worker;
+    Qt-free).  ``ValueError`` names what is wrong with the column."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if request.kind == "graduated":
+            base = request.base
+            style = GraduatedStyle.from_data(
+                series, k=request.k, method=request.method, ramp=request.ramp,
+                stroke=base.stroke, stroke_width=base.stroke_width, point_size=base.point_size)
+            more = 0
+        else:
+            style, more = _categorized_style(request, series)
+    if feedback is not None:
+        feedback.check()
+    notes = tuple(str(w.message) for w in caught if "Numba" not in str(w.message))
+    return DataStyleResult(style, more, notes)
+
+
+def _categorized_style(request: DataStyleRequest, series: pd.Series):
+    counts = series.value_counts(dropna=True, sort=True)
+    values = list(counts.index[:MAX_CATEGORIES])
+    try:
+        values.sort()
+    except TypeError:
+        values.sort(key=str)
+    n = len(values)
+    if request.ramp == "qualitative":
+        colors = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(n)]
+    else:
+        colors = ramp_colors(request.ramp, n)
+    base, line = request.base, request.family == "line"
+    cats = {v: SingleStyle(fill=c if not line else base.fill,
+                           stroke=c if line else base.stroke,
+                           stroke_width=base.stroke_width, point_size=base.point_size)
+            for v, c in zip(values, colors)}
+    default = SingleStyle(fill="#bdbdbdb3" if not line else "#00000000",
+                          stroke="#969696", stroke_width=base.stroke_width,
+                          point_size=base.point_size)
+    return CategorizedStyle(request.column, cats, default), max(0, len(counts) - MAX_CATEGORIES)
 
 
 class _ColorButton(QPushButton):
@@ -123,9 +190,16 @@ class StyleEditor(QDialog):
     -------
     styleApplied(object)
         After a new style was set on the layer (the style).
+    classified()
+        A categorised or graduated candidate built in the worker was shown
+        (or its error).
     """
 
     styleApplied = Signal(object)
+    classified = Signal()
+
+    #: Longest wait of Apply/OK for a running classification (ms).
+    WAIT_MS = 120_000
 
     KINDS = ("single", "categorized", "graduated", "raster")
 
@@ -137,6 +211,9 @@ class StyleEditor(QDialog):
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
         self._start = self.undo_stack.index()
         self._original = layer.style
+        self._pushed: list[SetStyleCommand] = []
+        self._generation = 0  # bumped per control change; older worker results are stale
+        self._worker = None
         self._loading = True
         self.candidate = layer.style.copy() if layer.style is not None else None
         title = layer.metadata.title(lang) or layer.name
@@ -159,6 +236,13 @@ class StyleEditor(QDialog):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020;")
+        self.busy = QProgressBar()
+        self.busy.setObjectName("classifyingBar")
+        self.busy.setRange(0, 0)  # indeterminate: mapclassify reports no progress
+        self.busy.setTextVisible(True)
+        self.busy.setFormat(self.tr("Classifying…"))
+        self.busy.setMaximumHeight(16)
+        self.busy.hide()
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Apply
@@ -177,6 +261,7 @@ class StyleEditor(QDialog):
         right = QVBoxLayout()
         right.addWidget(QLabel(self.tr("Legend preview")))
         right.addWidget(self.preview)
+        right.addWidget(self.busy)
         body.addLayout(right, 2)
         layout.addLayout(body)
         layout.addWidget(self.message)
@@ -341,19 +426,114 @@ class StyleEditor(QDialog):
         if self._loading:
             return
         self.message.setText("")
+        self._generation += 1
+        if self._worker is not None:
+            self._worker.cancel()  # its result will be stale anyway
+            self._worker = None
+        kind = self.kind()
+        if kind in ("categorized", "graduated"):
+            try:
+                request = self._data_request(kind)
+            except ValueError as exc:
+                self.candidate = None
+                self.message.setText(str(exc))
+                self._set_busy(False)
+                self._refresh_preview()
+                return
+            self.candidate = None
+            self._set_busy(True)
+            self._refresh_preview()
+            gen = self._generation
+            self._worker = start_worker(
+                _tagged, gen, build_data_style, request, self.layer.data[request.column],
+                on_finished=self._on_built, on_error=self._on_build_error,
+                on_canceled=self._on_build_canceled)
+            return
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                self.candidate = self.build_style()
+            self.candidate = self.build_style()
         except (ValueError, TypeError) as exc:
             self.candidate = None
             self.message.setText(str(exc))
-        else:
-            notes = [str(w.message) for w in caught if "Numba" not in str(w.message)]
-            if notes:  # e.g. mapclassify: fewer distinct values than classes
-                text = self.message.text()
-                self.message.setText("\n".join([t for t in [text, *notes] if t]))
+        self._set_busy(False)
         self._refresh_preview()
+
+    # -- the worker's answers (on the UI thread)
+    @property
+    def classifying(self) -> bool:
+        """Whether a categorised/graduated candidate is being built in the worker."""
+        return self._worker is not None
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+
+    def _on_built(self, tagged) -> None:
+        gen, result = tagged
+        if gen != self._generation:
+            return  # the controls changed since: a newer job is on its way
+        if isinstance(result, Exception):
+            self._finish_failed(str(result))
+            return
+        self._worker = None
+        self._set_busy(False)
+        self.candidate = result.style
+        lines = []
+        if result.more_values:
+            lines.append(self.tr("{0} more values are drawn with the default symbol.")
+                         .replace("{0}", f"{result.more_values:,}"))
+        lines.extend(result.notes)
+        self.message.setText("\n".join(lines))
+        self._refresh_preview()
+        self.classified.emit()
+
+    def _on_build_error(self, message: str) -> None:
+        # an unexpected failure (a bug, not a bad column): show it whole
+        self._finish_failed(message)
+
+    def _on_build_canceled(self) -> None:
+        pass  # only canceled when superseded; the newer job answers
+
+    def _finish_failed(self, text: str) -> None:
+        self._worker = None
+        self._set_busy(False)
+        self.candidate = None
+        self.message.setText(text)
+        self._refresh_preview()
+        self.classified.emit()
+
+    def wait_for_classification(self, timeout_ms: int | None = None) -> bool:
+        """Process events until no classification runs (False on timeout)."""
+        if self._worker is None:
+            return True
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        done = self.classified.connect(loop.quit)
+        QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+        try:
+            timer.start(self.WAIT_MS if timeout_ms is None else timeout_ms)
+            while self._worker is not None and timer.isActive():
+                loop.exec()
+        finally:
+            QApplication.restoreOverrideCursor()
+            timer.stop()
+            self.classified.disconnect(done)
+        return self._worker is None
+
+    def _data_request(self, kind: str) -> DataStyleRequest:
+        base = self._base_symbol()
+        if kind == "graduated":
+            column = self.grad_column.currentText()
+            if not column:
+                raise ValueError(self.tr("The layer has no numeric column to classify."))
+            return DataStyleRequest("graduated", column, self.family, base,
+                                    self.grad_ramp.currentData(), k=self.grad_classes.value(),
+                                    method=self.grad_method.currentData())
+        column = self.cat_column.currentText()
+        if not column:
+            raise ValueError(self.tr("The layer has no column to categorise by."))
+        return DataStyleRequest("categorized", column, self.family, base,
+                                self.cat_ramp.currentData())
 
     def _base_symbol(self) -> SingleStyle:
         style = self.layer.style
@@ -367,70 +547,39 @@ class StyleEditor(QDialog):
         return SingleStyle()
 
     def build_style(self):
-        """A new style from the controls (``ValueError`` naming the problem)."""
+        """A new style from the controls, built here on the calling thread
+        (``ValueError`` naming the problem).  The dialog itself builds categorised
+        and graduated styles in a worker (:func:`build_data_style`)."""
         kind = self.kind()
         if kind == "single":
             return SingleStyle(fill=self.fill_button.color(), stroke=self.stroke_button.color(),
                                stroke_width=self.stroke_width.value(),
                                point_size=self.point_size.value())
-        if kind == "categorized":
-            return self._categorized()
-        if kind == "graduated":
-            column = self.grad_column.currentText()
-            if not column:
-                raise ValueError(self.tr("The layer has no numeric column to classify."))
-            base = self._base_symbol()
-            return GraduatedStyle.from_data(
-                self.layer.data[column], k=self.grad_classes.value(),
-                method=self.grad_method.currentData(), ramp=self.grad_ramp.currentData(),
-                stroke=base.stroke, stroke_width=base.stroke_width, point_size=base.point_size)
+        if kind in ("categorized", "graduated"):
+            request = self._data_request(kind)
+            return build_data_style(request, self.layer.data[request.column]).style
         auto = self.raster_auto.isChecked()
         return RasterStyle(self.raster_ramp.currentData(),
                            None if auto else self.raster_min.value(),
                            None if auto else self.raster_max.value())
-
-    def _categorized(self) -> CategorizedStyle:
-        column = self.cat_column.currentText()
-        if not column:
-            raise ValueError(self.tr("The layer has no column to categorise by."))
-        counts = self.layer.data[column].value_counts(dropna=True, sort=True)
-        values = list(counts.index[:MAX_CATEGORIES])
-        try:
-            values.sort()
-        except TypeError:
-            values.sort(key=str)
-        ramp = self.cat_ramp.currentData()
-        n = len(values)
-        if ramp == "qualitative":
-            colors = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(n)]
-        else:
-            colors = ramp_colors(ramp, n)
-        base = self._base_symbol()
-        cats = {v: SingleStyle(fill=c if self.family != "line" else base.fill,
-                               stroke=c if self.family == "line" else base.stroke,
-                               stroke_width=base.stroke_width, point_size=base.point_size)
-                for v, c in zip(values, colors)}
-        default = SingleStyle(fill="#bdbdbdb3" if self.family != "line" else "#00000000",
-                              stroke="#969696", stroke_width=base.stroke_width,
-                              point_size=base.point_size)
-        if len(counts) > MAX_CATEGORIES:
-            self.message.setText(self.tr("{0} more values are drawn with the default symbol.")
-                                 .replace("{0}", f"{len(counts) - MAX_CATEGORIES:,}"))
-        return CategorizedStyle(column, cats, default)
 
     def _refresh_preview(self) -> None:
         self.preview.clear()
         for entry in legend_entries(self.candidate):
             label = entry.label or (self.layer.metadata.title(self.lang) or self.layer.name)
             self.preview.addItem(QListWidgetItem(entry_icon(entry, self.family), label))
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(self.candidate is not None)
-        self.buttons.button(QDialogButtonBox.StandardButton.Apply).setEnabled(
-            self.candidate is not None)
+        ready = self.candidate is not None or self.classifying  # OK waits for the worker
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ready)
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).setEnabled(ready)
 
     # ------------------------------------------------------------------ apply / cancel
     def apply(self) -> bool:
-        """Set the candidate style on the layer (undoable); return whether it changed."""
+        """Set the candidate style on the layer (undoable); return whether it changed.
+        Waits for a running classification first (the window stays live)."""
+        if not self.wait_for_classification():
+            self.message.setText(self.tr("The classification is taking too long; "
+                                         "try another method or fewer classes."))
+            return False
         if self.candidate is None:
             return False
         if self.candidate == self.layer.style:
@@ -438,19 +587,42 @@ class StyleEditor(QDialog):
         new = self.candidate
         self.candidate = new.copy()  # further edits build on a fresh object
         title = self.layer.metadata.title(self.lang) or self.layer.name
-        self.undo_stack.push(SetStyleCommand(self.layer, self.layer.style, new,
-                                             self.tr("Style of {0}").replace("{0}", title)))
+        cmd = SetStyleCommand(self.layer, self.layer.style, new,
+                              self.tr("Style of {0}").replace("{0}", title))
+        self._pushed.append(cmd)
+        self.undo_stack.push(cmd)
         self.styleApplied.emit(new)
         return True
 
     def accept(self) -> None:
         self.apply()
+        self._stop_worker()
         super().accept()
 
     def reject(self) -> None:
-        """Cancel: undo what this dialog applied; the layer keeps its original style."""
+        """Cancel: undo what this dialog applied (and drop it from the stack, so
+        Redo does not bring it back); the layer keeps its original style."""
+        self._stop_worker()
+        for cmd in self._pushed:
+            cmd.cancelled = True
         while self.undo_stack.index() > self._start and self.undo_stack.canUndo():
             self.undo_stack.undo()
         if self.layer.style is not self._original:
             self.layer.style = self._original
         super().reject()
+
+    def _stop_worker(self) -> None:
+        self._generation += 1
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
+        self._set_busy(False)
+
+
+def _tagged(generation: int, fn, *args, feedback=None):
+    """``(generation, fn(*args) or the ValueError/TypeError it raised)``: the answer
+    tells which request it belongs to, so stale answers (errors too) are dropped."""
+    try:
+        return generation, fn(*args, feedback=feedback)
+    except (ValueError, TypeError) as exc:
+        return generation, exc

@@ -265,6 +265,7 @@ def test_style_editor_categorised_by_use_then_undo(qtbot, ws, tree):
     editor.cat_column.setCurrentText("use")
     editor._set_combo(editor.cat_ramp, "qualitative")
     uses = sorted(layer.data["use"].dropna().unique().tolist())
+    qtbot.waitUntil(lambda: not editor.classifying)  # categories come from a worker
     assert editor.preview.count() == len(uses) + 1  # + "Other"
     editor.accept()
 
