@@ -26,9 +26,9 @@ Rules, per kind:
   descending (the highest is the most severe), text classes in the order of
   ``classes`` (classes not listed follow, sorted) or sorted.
 * ``raster`` — the pixels whose value is ``>= threshold`` (nodata and NaN
-  excluded), polygonised with :func:`rasterio.features.shapes` in tiles of
-  512 × 512 pixels (in exact pixel coordinates, so tiles join without gaps),
-  reprojected to the metric CRS when the raster is in another CRS;
+  excluded), polygonised with :func:`rasterio.features.shapes` in exact
+  pixel coordinates, placed on the earth and reprojected to the metric CRS
+  when the raster is in another CRS;
   ``classes`` (ascending thresholds) give bands ``"0.3–1 m"``, ``"≥ 1 m"``.
 * ``drawn`` — the GeoJSON geometry; with ``rings_m`` buffered like ``buffer``.
 
@@ -48,8 +48,10 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -77,8 +79,13 @@ __all__ = ["footprint", "raster_mask_polygons", "drill_crs", "plume_polygon", "b
 #: Segments per quarter circle of ring buffers: the polygon is within
 #: r·(1 - cos(π/1024)) ≈ 4.7e-6·r of the true circle (1.4 cm at 3 km).
 QUAD_SEGS = 256
-#: Pixels per side of the tiles a raster is polygonised in.
+#: Rows of a raster read at a time.
 RASTER_TILE = 512
+#: When a raster region has more than :data:`SPLIT_VERTICES` vertices, the raster
+#: is also polygonised in tiles of this many pixels, whose small pieces keep the
+#: building test's intersections cheap.
+SPLIT_CELL = 64
+SPLIT_VERTICES = 256
 
 
 # --------------------------------------------------------------------------- helpers
@@ -262,23 +269,128 @@ def _plume(hazard: Hazard, metric_crs: pyproj.CRS) -> tuple[list[str], list]:
 
 # --------------------------------------------------------------------------- raster
 
-def _raster_parts(path, edges, metric_crs: pyproj.CRS, feedback: Feedback | None = None,
-                  key: str = "hazard.path") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Polygonise a raster in classes.
+def _shapes_to_polygons(shapes) -> tuple[np.ndarray, np.ndarray]:
+    """rasterio ``shapes`` output -> (polygons, values), built as one ragged array."""
+    rings, counts, values = [], [], []
+    for geom, value in shapes:
+        coords = geom["coordinates"]
+        rings.extend(coords)
+        counts.append(len(coords))
+        values.append(value)
+    if not counts:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    lens = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+    xy = np.array(list(itertools.chain.from_iterable(rings)), dtype=float)
+    offsets = (np.concatenate([[0], np.cumsum(lens)]), np.concatenate([[0], np.cumsum(counts)]))
+    polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, offsets)
+    return np.asarray(polys, dtype=object), np.asarray(values, dtype=np.int64)
 
-    Returns ``(parts, klass, dissolved)``: ``parts`` are polygons of one
-    class each, at most :data:`RASTER_TILE` pixels across (class 1 …
-    ``len(edges)``: value >= ``edges[k-1]`` and < ``edges[k]``), in
-    ``metric_crs``; ``dissolved[k-1]`` is the union of class ``k``.
+
+def _tile_polygons(cls: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]:
+    """Polygonise ``cls`` tile by tile (``cell`` pixels a side), in pixel coordinates."""
+    import rasterio.features
+    from affine import Affine
+
+    polys, values = [], []
+    rows = np.flatnonzero(np.add.reduceat(cls.any(axis=1), np.arange(0, cls.shape[0], cell)))
+    for r in rows * cell:
+        band = cls[r:r + cell]
+        cols = np.flatnonzero(np.add.reduceat(band.any(axis=0), np.arange(0, cls.shape[1], cell)))
+        for c in cols * cell:
+            tile = band[:, c:c + cell]
+            p, v = _shapes_to_polygons(rasterio.features.shapes(
+                tile, mask=tile > 0, connectivity=4, transform=Affine.translation(c, r)))
+            polys.append(p)
+            values.append(v)
+    if not polys:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    return np.concatenate(polys), np.concatenate(values)
+
+
+@dataclass
+class RasterGrid:
+    """A raster hazard classified per pixel, and its polygons.
+
+    ``cls[row, col]`` is the class of each pixel (0: below the threshold,
+    nodata or NaN; ``k``: value >= ``edges[k-1]`` and < ``edges[k]``).
+    ``transform`` maps (col, row) to ``crs``; ``dissolved[k-1]`` is the area
+    of class ``k`` in ``metric_crs``.
+    """
+
+    cls: np.ndarray
+    transform: Any
+    crs: pyproj.CRS
+    metric_crs: pyproj.CRS
+    edges: tuple
+    dissolved: np.ndarray
+    regions: np.ndarray  # connected regions, pixel coordinates
+    region_class: np.ndarray
+    _parts: tuple | None = None
+
+    def to_metric(self, geoms: np.ndarray) -> np.ndarray:
+        """Pixel-coordinate geometries placed on the earth, in the metric CRS."""
+        same = self.crs == self.metric_crs
+        if not len(geoms):
+            return np.asarray(geoms, dtype=object)
+        if not same:  # curved edges after reprojection: a vertex at least every pixel
+            geoms = shapely.segmentize(geoms, 1.0)
+        t = self.transform
+
+        def place(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack([t.a * xy[:, 0] + t.b * xy[:, 1] + t.c,
+                                    t.d * xy[:, 0] + t.e * xy[:, 1] + t.f])
+
+        out = shapely.transform(np.asarray(geoms, dtype=object), place)
+        if not same:
+            out = transform_geometries(out, self.crs, self.metric_crs)
+            bad = ~shapely.is_valid(out)
+            if bad.any():
+                out[bad] = shapely.make_valid(out[bad])
+        return out
+
+    def to_pixels(self, geoms: np.ndarray) -> np.ndarray:
+        """Metric-CRS geometries in pixel coordinates (col, row) of the grid."""
+        geoms = np.asarray(geoms, dtype=object)
+        if not len(geoms):
+            return geoms
+        if self.crs != self.metric_crs:
+            geoms = transform_geometries(geoms, self.metric_crs, self.crs)
+        inv = ~self.transform
+
+        def px(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack([inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c,
+                                    inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f])
+
+        return shapely.transform(geoms, px)
+
+    def parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(polygons, class)`` covering the classes in the metric CRS, in small pieces:
+        the connected regions, or tiles of :data:`SPLIT_CELL` pixels when a region has
+        more than :data:`SPLIT_VERTICES` vertices (cheap intersections with lines)."""
+        if self._parts is None:
+            polys, klass = self.regions, self.region_class
+            if len(polys) and shapely.get_num_coordinates(polys).max() > SPLIT_VERTICES:
+                polys, klass = _tile_polygons(self.cls, SPLIT_CELL)
+            self._parts = (self.to_metric(polys), klass)
+        return self._parts
+
+
+def _raster_grid(path, edges, metric_crs: pyproj.CRS, feedback: Feedback | None = None,
+                 key: str = "hazard.path") -> RasterGrid:
+    """Read, classify and polygonise a raster hazard.
+
+    The raster is read in strips of :data:`RASTER_TILE` rows and classified
+    to one byte per pixel, then polygonised once in pixel coordinates (exact
+    integers): regions of one class never share an edge, so their
+    MultiPolygon needs no union.  The pixel grid is then placed on the earth
+    (and reprojected when the raster is in another CRS).
     """
     import rasterio
     import rasterio.features
-    from affine import Affine
     from rasterio.windows import Window
 
     fb = ensure_feedback(feedback)
-    edges = np.asarray(edges, dtype=float)
-    parts, klass = [], []
+    edges = tuple(float(e) for e in edges)
     try:
         src = rasterio.open(path)
     except rasterio.errors.RasterioIOError as e:
@@ -289,47 +401,37 @@ def _raster_parts(path, edges, metric_crs: pyproj.CRS, feedback: Feedback | None
                                      "(e.g. with gdal_edit.py -a_srs EPSG:4547)")
         raster_crs = parse_crs(src.crs)
         height, width = src.height, src.width
-        tiles = [(r, c) for r in range(0, height, RASTER_TILE) for c in range(0, width, RASTER_TILE)]
-        for i, (r, c) in enumerate(tiles):
+        cls = np.zeros((height, width), dtype=np.uint8)
+        strips = list(range(0, height, RASTER_TILE))
+        for i, r in enumerate(strips):
             fb.check()
-            win = Window(c, r, min(RASTER_TILE, width - c), min(RASTER_TILE, height - r))
+            win = Window(0, r, width, min(RASTER_TILE, height - r))
             data = src.read(1, window=win, masked=True)
             values = np.ma.filled(data.astype("float64"), np.nan)
-            cls = np.zeros(values.shape, dtype=np.uint8)
+            out = cls[r:r + values.shape[0]]
             with np.errstate(invalid="ignore"):
                 for k, e in enumerate(edges):
-                    cls[values >= e] = k + 1  # NaN (nodata) compares False: class 0
-            if cls.any():
-                shapes = rasterio.features.shapes(cls, mask=cls > 0, connectivity=4,
-                                                  transform=Affine.translation(c, r))
-                for geom, value in shapes:
-                    parts.append(shapely.geometry.shape(geom))
-                    klass.append(int(value))
-            fb.set_progress(80.0 * (i + 1) / len(tiles))
-        pixel = src.transform
-    parts = np.asarray(parts, dtype=object) if parts else np.empty(0, dtype=object)
-    klass = np.asarray(klass, dtype=np.int64)
-    # dissolve in exact pixel coordinates (tiles share edges exactly), then place on the earth
-    dissolved = np.asarray([shapely.coverage_union_all(parts[klass == k + 1]) if
-                            np.any(klass == k + 1) else shapely.Polygon()
-                            for k in range(len(edges))], dtype=object)
-    same = raster_crs == metric_crs
-    if not same:  # curved edges after reprojection: a vertex at least every pixel
-        parts = shapely.segmentize(parts, 1.0) if len(parts) else parts
-        dissolved = shapely.segmentize(dissolved, 1.0)
-    a, b, c0, d, e, f = pixel.a, pixel.b, pixel.c, pixel.d, pixel.e, pixel.f
-
-    def place(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack([a * xy[:, 0] + b * xy[:, 1] + c0, d * xy[:, 0] + e * xy[:, 1] + f])
-
-    parts = shapely.transform(parts, place) if len(parts) else parts
-    dissolved = shapely.transform(dissolved, place)
-    if not same:
-        parts = transform_geometries(parts, raster_crs, metric_crs) if len(parts) else parts
-        dissolved = transform_geometries(dissolved, raster_crs, metric_crs)
-        bad = ~shapely.is_valid(dissolved)
-        dissolved[bad] = shapely.make_valid(dissolved[bad])
-    return parts, klass, dissolved
+                    out[values >= e] = k + 1  # NaN (nodata) compares False: class 0
+            fb.set_progress(40.0 * (i + 1) / len(strips))
+        transform = src.transform
+    fb.check()
+    if cls.any():
+        polys, klass = _shapes_to_polygons(
+            rasterio.features.shapes(cls, mask=cls > 0, connectivity=4))
+    else:
+        polys, klass = np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    fb.set_progress(80)
+    fb.check()
+    dissolved = []
+    for k in range(len(edges)):
+        sel = polys[klass == k + 1]
+        dissolved.append(sel[0] if len(sel) == 1 else shapely.multipolygons(sel) if len(sel)
+                         else shapely.Polygon())
+    grid = RasterGrid(cls, transform, raster_crs, metric_crs, edges,
+                      np.empty(0, dtype=object), polys, klass)
+    grid.dissolved = grid.to_metric(np.asarray(dissolved, dtype=object))
+    fb.set_progress(100)
+    return grid
 
 
 def raster_mask_polygons(path, threshold: float, metric_crs) -> gpd.GeoDataFrame:
@@ -353,7 +455,7 @@ def raster_mask_polygons(path, threshold: float, metric_crs) -> gpd.GeoDataFrame
     (1, 200.0)
     """
     metric_crs = parse_crs(metric_crs)
-    _, _, dissolved = _raster_parts(path, [threshold], metric_crs)
+    dissolved = _raster_grid(path, [threshold], metric_crs).dissolved
     geoms = shapely.get_parts(dissolved[0]) if not dissolved[0].is_empty else []
     return gpd.GeoDataFrame(geometry=gpd.GeoSeries(list(geoms), crs=metric_crs), crs=metric_crs)
 
@@ -464,9 +566,10 @@ def drill_crs(frames: Mapping[str, Any]) -> pyproj.CRS:
 
 
 def _bands(hazard: Hazard, frames, metric_crs, base_dir, fb: Feedback):
-    """``(labels, geoms, parts, part_order)``; parts are finer pieces (raster tiles)."""
+    """``(labels, geoms, grid)``: band labels and geometries, most severe first; ``grid``
+    is the :class:`RasterGrid` of a raster hazard (None for other kinds)."""
     kind = hazard.kind
-    parts = part_order = None
+    grid = None
     if kind == "buffer":
         if hazard.point is not None:
             base = shapely.Point(*_point_metric(hazard, metric_crs))
@@ -491,10 +594,9 @@ def _bands(hazard: Hazard, frames, metric_crs, base_dir, fb: Feedback):
             raise ScenarioError("hazard.path", f"file not found: {hazard.path!r} in the "
                                                f"workspace folder {base_dir}")
         edges = _raster_edges(hazard)
-        parts, klass, dissolved = _raster_parts(path, edges, metric_crs, fb)
+        grid = _raster_grid(path, edges, metric_crs, fb)
         labels = _raster_labels(edges)[::-1]
-        geoms = list(dissolved[::-1])
-        part_order = len(edges) - klass
+        geoms = list(grid.dissolved[::-1])
     elif kind == "drawn":
         geom = shapely.geometry.shape(hazard.geometry)
         geom = _to_metric(np.asarray([geom], dtype=object), hazard.crs, metric_crs)[0]
@@ -506,7 +608,7 @@ def _bands(hazard: Hazard, frames, metric_crs, base_dir, fb: Feedback):
             labels, geoms = ["drawn area"], [_polygonal(geom)]
     else:  # pragma: no cover - parse_scenario refuses other kinds
         raise ScenarioError("hazard.kind", f"unknown hazard kind {kind!r}")
-    return labels, geoms, parts, part_order
+    return labels, geoms, grid
 
 
 def _frame_from_bands(labels, geoms, metric_crs) -> gpd.GeoDataFrame:
@@ -561,5 +663,5 @@ def footprint(hazard: Hazard, frames: Mapping[str, Any], *, metric_crs, base_dir
     """
     fb = ensure_feedback(feedback)
     metric_crs = parse_crs(metric_crs)
-    labels, geoms, _, _ = _bands(hazard, frames, metric_crs, base_dir, fb)
+    labels, geoms, _ = _bands(hazard, frames, metric_crs, base_dir, fb)
     return _frame_from_bands(labels, geoms, metric_crs)

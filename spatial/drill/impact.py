@@ -12,12 +12,16 @@ Rules
   (:func:`spatial.drill.hazard.drill_crs`).
 * **Polygons share ground.**  A building (or any polygon) is affected by a
   band when its footprint and the band *share area*: the pairs the spatial
-  index reports as intersecting are kept only when the intersection has a
-  positive area.  A building that only touches a band's edge — e.g. the edge
-  of a flooded pixel, or a ring's circle — is not in that band.  For a raster
-  hazard this is DESIGN.md's rule "the raster reaches the threshold anywhere
-  under its footprint": a pixel is under the footprint when they overlap by
-  a positive area, however small.
+  index (an STRtree over the layer, queried with each band piece, prepared)
+  reports as intersecting are kept only when the intersection has a positive
+  area.  A building that only touches a band's edge — e.g. the edge of a
+  flooded pixel, or a ring's circle — is not in that band.
+* **Raster hazards** use the raster's own pixel grid as the index
+  (:func:`grid_orders`): DESIGN.md's rule "the raster reaches the threshold
+  anywhere under its footprint" — a pixel is under the footprint when they
+  overlap by a positive area, however small (a 1 cm sliver counts; sharing a
+  pixel edge or corner does not); the building takes the highest class of
+  those pixels.
 * **Points and lines** (legal entities, facilities, roads) use closed
   intersection: a point on a band's edge is in it.  A road is cut when a
   positive length of it lies in the hazard; ``length_m`` is that length.
@@ -78,7 +82,7 @@ import pyproj
 import shapely
 from pandas.api import types as pdt
 
-from spatial.crs import crs_label, parse_crs
+from spatial.crs import crs_label, parse_crs, transform_geometries
 from spatial.errors import CRSError, SchemaError
 from spatial.feedback import Feedback, ensure_feedback
 from spatial.privacy import PEOPLE_COLUMNS, SUPPRESSION_THRESHOLD
@@ -88,7 +92,7 @@ from .hazard import _bands, _frame_from_bands, drill_crs
 from .scenario import Scenario, ScenarioError, parse_scenario, resolve_inside, scenario_to_dict
 
 __all__ = ["DrillResult", "run_drill", "FACILITY_COUNTS", "FLOOR_BINS", "PEOPLE_KEYS",
-           "affected_orders"]
+           "affected_orders", "grid_orders"]
 
 #: Facility layers and the column summed for each (None: count only).
 FACILITY_COUNTS = {"schools": "pupils", "kindergartens": "capacity", "hospitals": "beds",
@@ -210,13 +214,24 @@ def _metric_frame(frames: Mapping[str, Any], name: str, metric_crs: pyproj.CRS
 
 
 def affected_orders(geoms: np.ndarray, parts: np.ndarray, part_order: np.ndarray, *,
-                    shared_area: bool = True) -> np.ndarray:
+                    shared_area: bool = True, tree=None) -> np.ndarray:
     """For each geometry, the smallest band ``order`` of the parts it reaches.
 
     Vectorised: one STRtree query of the parts against the geometries
     (``intersects``, the part prepared).  With ``shared_area``, a polygon
     counts only when its intersection with the part has a positive area
     (touching an edge is not enough); points and lines use plain intersection.
+
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+    parts : array of shapely geometries
+        Band pieces; ``part_order[i]`` is the band order of ``parts[i]``.
+    shared_area : bool
+        Apply the positive-area rule to polygons.
+    tree : shapely.STRtree or geopandas sindex, optional
+        An index over ``geoms`` (positions as in ``geoms``), e.g. the
+        layer's cached ``GeoDataFrame.sindex``; built when not given.
 
     Returns
     -------
@@ -228,31 +243,32 @@ def affected_orders(geoms: np.ndarray, parts: np.ndarray, part_order: np.ndarray
     >>> parts = np.array([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)])
     >>> g = np.array([shapely.box(12, 2, 14, 4), shapely.box(20, 0, 21, 1), shapely.Point(10, 5),
     ...               shapely.box(9, 0, 11, 1)])
-    >>> affected_orders(g, parts, np.array([0, 1])).tolist()[:1] + \\
-    ...     affected_orders(g, parts, np.array([0, 1])).tolist()[2:]
-    [1, 0, 0]
-    >>> int(affected_orders(g, parts, np.array([0, 1]))[1]) == np.iinfo(np.int64).max
-    True
+    >>> out = affected_orders(g, parts, np.array([0, 1]))
+    >>> out[[0, 2, 3]].tolist(), bool(out[1] == np.iinfo(np.int64).max)
+    ([1, 0, 0], True)
     """
     out = np.full(len(geoms), _NOT_HIT, dtype=np.int64)
-    pairs = _pairs(geoms, parts, shared_area=shared_area)
+    pairs = _pairs(geoms, parts, shared_area=shared_area, tree=tree)
     if pairs is not None:
         pi, gi = pairs
         np.minimum.at(out, gi, np.asarray(part_order, dtype=np.int64)[pi])
     return out
 
 
-def _pairs(geoms: np.ndarray, parts: np.ndarray, *, shared_area: bool = True):
+def _pairs(geoms: np.ndarray, parts: np.ndarray, *, shared_area: bool = True, tree=None):
     """``(part_index, geom_index)`` pairs that reach each other (see :func:`affected_orders`)."""
+    geoms = np.asarray(geoms, dtype=object)
     if not len(geoms) or not len(parts):
         return None
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    rows = np.flatnonzero(present)
-    if not len(rows):
-        return None
-    tree = shapely.STRtree(geoms[rows])
-    pi, ti = tree.query(parts, predicate="intersects")
-    gi = rows[ti]
+    if tree is None:
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        rows = np.flatnonzero(present)
+        if not len(rows):
+            return None
+        pi, ti = shapely.STRtree(geoms[rows]).query(parts, predicate="intersects")
+        gi = rows[ti]
+    else:
+        pi, gi = tree.query(parts, predicate="intersects")
     if shared_area and len(pi):
         poly = np.isin(shapely.get_type_id(geoms[gi]), (3, 6))
         check = np.flatnonzero(poly)
@@ -262,10 +278,197 @@ def _pairs(geoms: np.ndarray, parts: np.ndarray, *, shared_area: bool = True):
             edge = check[~inside]
             keep = np.ones(len(pi), dtype=bool)
             if len(edge):
-                area = shapely.area(shapely.intersection(parts[pi[edge]], geoms[gi[edge]]))
+                g = geoms[gi[edge]]
+                bad = ~shapely.is_valid(g)
+                if bad.any():
+                    g = g.copy()
+                    g[bad] = shapely.make_valid(g[bad])
+                area = shapely.area(shapely.intersection(parts[pi[edge]], g))
                 keep[edge] = area > 0.0
             pi, gi = pi[keep], gi[keep]
     return pi, gi
+
+
+def grid_orders(geoms: np.ndarray, grid, *, shared_area: bool = True) -> np.ndarray:
+    """Band orders of geometries against a classified raster (:class:`RasterGrid`).
+
+    The raster's own pixel grid is the spatial index: each geometry is moved
+    to pixel coordinates and the pixels of its bounding box are read.  A
+    polygon takes the highest class among the pixels it overlaps by a
+    *positive area* (a pixel whose edge or corner it only touches does not
+    count); where its box holds pixels of one class only the answer is
+    immediate, otherwise the overlap with each candidate pixel is computed
+    exactly.  A point (or line) takes the highest class among the pixels
+    whose closed square it touches.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        ``len(grid.edges) - class``: 0 for the highest class;
+        ``numpy.iinfo(int64).max`` where no pixel of any class is reached.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from spatial.drill.hazard import RasterGrid
+    >>> grid = RasterGrid(np.array([[0, 1, 2]], dtype=np.uint8), Affine(10, 0, 0, 0, -10, 10),
+    ...                   None, None, (0.3, 1.0), np.empty(0), np.empty(0), np.empty(0))
+    >>> g = np.array([shapely.box(2, 2, 10, 8), shapely.box(2, 2, 10.5, 8),
+    ...               shapely.box(15, 2, 25, 8), shapely.Point(10, 5)])
+    >>> orders = grid_orders(g, grid)
+    >>> [int(o) if o < 9 else None for o in orders]
+    [None, 1, 0, 1]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n_geoms = len(geoms)
+    out = np.full(n_geoms, _NOT_HIT, dtype=np.int64)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rows = np.flatnonzero(present)
+    if not len(rows) or not grid.cls.any():
+        return out
+    height, width = grid.cls.shape
+    t = grid.transform
+    if grid.crs == grid.metric_crs and t.b == 0 and t.d == 0:
+        # north-up grid in the metric CRS: pixel boxes straight from the bounds
+        mb = shapely.bounds(geoms[rows])
+        u0, u1 = (mb[:, 0] - t.c) / t.a, (mb[:, 2] - t.c) / t.a
+        v0, v1 = (mb[:, 1] - t.f) / t.e, (mb[:, 3] - t.f) / t.e
+        b = np.column_stack([np.minimum(u0, u1), np.minimum(v0, v1), np.maximum(u0, u1),
+                             np.maximum(v0, v1)])
+        px = None
+    else:
+        px = grid.to_pixels(geoms[rows])
+        b = shapely.bounds(px)
+    poly = np.isin(shapely.get_type_id(geoms[rows]), (3, 6)) & shared_area
+    with np.errstate(invalid="ignore"):
+        # open rule (polygons): pixels whose open square meets the open box
+        c0 = np.where(poly, np.floor(b[:, 0]), np.ceil(b[:, 0]) - 1)
+        r0 = np.where(poly, np.floor(b[:, 1]), np.ceil(b[:, 1]) - 1)
+        c1 = np.where(poly, np.ceil(b[:, 2]), np.floor(b[:, 2]) + 1)
+        r1 = np.where(poly, np.ceil(b[:, 3]), np.floor(b[:, 3]) + 1)
+    finite = np.isfinite(b).all(axis=1)
+    clipped = (c0 < 0) | (r0 < 0) | (c1 > width) | (r1 > height)
+    c0 = np.clip(np.nan_to_num(c0), 0, width).astype(np.int64)
+    c1 = np.clip(np.nan_to_num(c1), 0, width).astype(np.int64)
+    r0 = np.clip(np.nan_to_num(r0), 0, height).astype(np.int64)
+    r1 = np.clip(np.nan_to_num(r1), 0, height).astype(np.int64)
+    w = np.where(finite, np.maximum(c1 - c0, 0), 0)
+    h = np.where(finite, np.maximum(r1 - r0, 0), 0)
+    count = w * h
+    total = int(count.sum())
+    if not total:
+        return out
+    gi = np.repeat(np.arange(len(rows)), count)  # sorted: one run of pixels per geometry
+    starts = np.cumsum(count) - count
+    k = np.arange(total) - np.repeat(starts, count)
+    wg = w[gi]
+    rr = r0[gi] + k // wg
+    cc = c0[gi] + k % wg
+    v = grid.cls[rr, cc].astype(np.int64)
+    vmax = np.zeros(len(rows), dtype=np.int64)
+    vmin = np.full(len(rows), 255, dtype=np.int64)
+    some = np.flatnonzero(count > 0)
+    vmax[some] = np.maximum.reduceat(v, starts[some])
+    vmin[some] = np.minimum.reduceat(v, starts[some])
+    klass = np.where(~poly, vmax, 0)  # points/lines: any touched pixel
+    sure = poly & (vmin == vmax) & ~clipped & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])
+    klass = np.where(sure, vmax, klass)
+    unsure = poly & ~sure & (vmax > 0)
+    sel = np.flatnonzero(unsure[gi] & (v > 0))
+    if len(sel):
+        if px is None:
+            todo = np.flatnonzero(unsure)
+            px = np.empty(len(rows), dtype=object)
+            px[todo] = grid.to_pixels(geoms[rows][todo])
+        positive = _overlaps_pixels(px, gi[sel], rr[sel], cc[sel], width * height, width)
+        np.maximum.at(klass, gi[sel][positive], v[sel][positive])
+    n = len(grid.edges)
+    out[rows] = np.where(klass > 0, n - klass, _NOT_HIT)
+    return out
+
+
+def _overlaps_pixels(px: np.ndarray, gi: np.ndarray, rr: np.ndarray, cc: np.ndarray,
+                     n_pixels: int, width: int) -> np.ndarray:
+    """Whether polygon ``px[gi[i]]`` (pixel coordinates) overlaps pixel (``rr[i]``,
+    ``cc[i]``) by a positive area.
+
+    Two cheap sufficient tests first — a vertex of the polygon strictly inside
+    the pixel, or the pixel's centre inside the polygon — then the exact
+    intersection area for the pairs left.
+    """
+    out = np.zeros(len(gi), dtype=bool)
+    used = np.unique(gi)
+    xy, owner = shapely.get_coordinates(px[used], return_index=True)
+    x, y = xy[:, 0], xy[:, 1]
+    strict = (x != np.floor(x)) & (y != np.floor(y))
+    vkey = used[owner[strict]] * n_pixels + np.floor(y[strict]).astype(np.int64) * width + \
+        np.floor(x[strict]).astype(np.int64)
+    out |= np.isin(gi * n_pixels + rr * width + cc, vkey)
+    rest = np.flatnonzero(~out)
+    if len(rest):
+        out[rest] = shapely.contains_xy(px[gi[rest]], cc[rest] + 0.5, rr[rest] + 0.5)
+    rest = np.flatnonzero(~out)
+    if len(rest):
+        g = px[gi[rest]]
+        bad = ~shapely.is_valid(g)
+        if bad.any():
+            g = g.copy()
+            g[bad] = shapely.make_valid(g[bad])
+        boxes = shapely.box(cc[rest], rr[rest], cc[rest] + 1, rr[rest] + 1)
+        out[rest] = shapely.area(shapely.intersection(g, boxes)) > 0.0
+    return out
+
+
+@dataclass
+class _Layer:
+    """A layer in the drill's metric CRS: the frame, its geometries, an index."""
+
+    name: str
+    frame: gpd.GeoDataFrame
+    geoms: np.ndarray  # metric CRS
+    tree: Any  # geopandas sindex (cached on the frame) when no reprojection was needed
+
+    def rows(self, rows: np.ndarray, metric_crs) -> gpd.GeoDataFrame:
+        """These rows (positions), geometry in the metric CRS, index reset."""
+        sub = self.frame.iloc[rows]
+        gcol = self.frame.active_geometry_name
+        data = pd.DataFrame(sub.drop(columns=gcol)).reset_index(drop=True)
+        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(self.geoms[rows], crs=metric_crs,
+                                                             name=gcol), crs=metric_crs)
+
+
+def _layer(frames: Mapping[str, Any], name: str, metric_crs: pyproj.CRS) -> _Layer | None:
+    f = frames.get(name)
+    if not isinstance(f, gpd.GeoDataFrame) or f.active_geometry_name is None:
+        return None
+    if f.crs is None:
+        raise CRSError(f"layer '{name}' has no CRS; set it before running a drill")
+    geoms = np.asarray(f.geometry.values, dtype=object)
+    if parse_crs(f.crs) == metric_crs:
+        return _Layer(name, f, geoms, f.sindex)
+    return _Layer(name, f, transform_geometries(geoms, f.crs, metric_crs), None)
+
+
+class _Hazard:
+    """The footprint as the impact sees it: band pieces, or the raster grid."""
+
+    def __init__(self, fp: gpd.GeoDataFrame, grid):
+        self.grid = grid
+        band_geoms = _geoms(fp)
+        parts, idx = shapely.get_parts(band_geoms, return_index=True)
+        self.parts = np.asarray(parts, dtype=object)
+        self.part_order = fp["order"].to_numpy(dtype=np.int64)[idx]
+
+    def orders(self, layer: _Layer) -> np.ndarray:
+        if self.grid is not None:
+            return grid_orders(layer.geoms, self.grid)
+        return affected_orders(layer.geoms, self.parts, self.part_order, tree=layer.tree)
+
+    def line_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.grid is not None:
+            parts, klass = self.grid.parts()
+            return parts, len(self.grid.edges) - klass
+        return self.parts, self.part_order
 
 
 def _join_population(buildings: gpd.GeoDataFrame, frames: Mapping[str, Any]
@@ -281,6 +484,7 @@ def _join_population(buildings: gpd.GeoDataFrame, frames: Mapping[str, Any]
             continue  # the buildings carry their own
         out[c] = np.zeros(len(out), dtype=np.int64)
     if cols:
+        pop = pop[_isin(pop["building_id"], out["building_id"])]
         table = pd.DataFrame({c: pd.to_numeric(pop[c], errors="coerce") for c in cols})
         table["building_id"] = pop["building_id"].to_numpy()
         table = table[table["building_id"].notna()].groupby("building_id", sort=False)[cols].sum()
@@ -292,6 +496,21 @@ def _join_population(buildings: gpd.GeoDataFrame, frames: Mapping[str, Any]
             col = np.nan_to_num(col)
             out[c] = col.astype(np.int64) if np.all(col == np.round(col)) else col
     return out, bool(cols)
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` as a numpy mask, hashed by Arrow (fast on big text columns)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        mask = pc.is_in(pa.array(values.astype(object) if values.dtype == object else values,
+                                 from_pandas=True),
+                        value_set=pa.array(allowed.astype(object) if allowed.dtype == object
+                                           else allowed, from_pandas=True))
+        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    except (ImportError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return values.isin(allowed).to_numpy(dtype=bool)
 
 
 def _number_sum(frame: pd.DataFrame, column: str):
@@ -344,6 +563,16 @@ def _suppress(obj: Any, path: str, threshold: int, found: list[str], skip=()) ->
         for i, v in enumerate(obj):
             if isinstance(v, (dict, list)):
                 _suppress(v, f"{path}[{i}]", threshold, found)
+
+
+def _suppress_entities(items: list[dict], threshold: int) -> list[str]:
+    """Null employee counts 1 … threshold-1 in the notification list; their key paths."""
+    emp = np.array([(it.get("employees") if it.get("employees") is not None else 0)
+                    for it in items], dtype=float)
+    small = np.flatnonzero((emp > 0) & (emp < threshold))
+    for i in small.tolist():
+        items[i]["employees"] = None
+    return [f"legal_entities[{i}].employees" for i in small.tolist()]
 
 
 # --------------------------------------------------------------------------- population raster
@@ -446,20 +675,13 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
 
     # 1. footprint ------------------------------------------------------------------
     fb.push_info("hazard footprint")
-    labels, geoms, parts, part_order = _bands(hazard, frames, metric, base_dir,
-                                              _Stage(fb, 0, 30))
+    labels, geoms, grid = _bands(hazard, frames, metric, base_dir, _Stage(fb, 0, 30))
     fp = _frame_from_bands(labels, geoms, metric)
+    hz = _Hazard(fp, grid)
     band_geoms = _geoms(fp)
-    if parts is None:
-        parts, idx = shapely.get_parts(band_geoms, return_index=True)
-        part_order = fp["order"].to_numpy(dtype=np.int64)[idx]
-    else:
-        present = ~shapely.is_empty(parts) if len(parts) else np.zeros(0, bool)
-        parts, part_order = parts[present], np.asarray(part_order)[present]
-    parts = np.asarray(parts, dtype=object)
-    part_order = np.asarray(part_order, dtype=np.int64)
-    hazard_union = shapely.union_all(band_geoms) if len(band_geoms) else shapely.Polygon()
-    orders = fp["order"].tolist()
+    # the whole hazard for "is it inside" tests; bands are disjoint, so no union is needed
+    hazard_union = band_geoms[0] if len(band_geoms) == 1 else \
+        shapely.geometrycollections(list(band_geoms)) if len(band_geoms) else shapely.Polygon()
     label_of = dict(zip(fp["order"], fp["band"]))
     fb.set_progress(30)
     fb.check()
@@ -467,20 +689,20 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
     # 2. buildings and people ---------------------------------------------------------
     fb.push_info("buildings and residents")
     affected: dict[str, gpd.GeoDataFrame] = {}
-    buildings = _metric_frame(frames, "buildings", metric)
-    has_table = False
+    buildings = _layer(frames, "buildings", metric)
     if buildings is not None:
-        b_order = affected_orders(_geoms(buildings), parts, part_order)
-        hit = b_order != _NOT_HIT
-        sel = buildings[hit]
-        sel, has_table = _join_population(sel, frames)
-        sel = sel.assign(order=b_order[hit])
-        sel.insert(0, "band", sel["order"].map(label_of))
-        sel = sel.sort_values(["order"], kind="stable").reset_index(drop=True)
+        b_order = hz.orders(buildings)
+        hit = np.flatnonzero(b_order != _NOT_HIT)
+        sel = buildings.rows(hit, metric)
     else:
-        sel = gpd.GeoDataFrame({"band": [], "order": []}, geometry=[], crs=metric)
-        sel, has_table = _join_population(sel, {})
-    affected["buildings"] = sel
+        hit = np.zeros(0, dtype=np.int64)
+        b_order = np.zeros(0, dtype=np.int64)
+        sel = gpd.GeoDataFrame({"building_id": pd.Series([], dtype=object)},
+                               geometry=gpd.GeoSeries([], crs=metric), crs=metric)
+    sel, has_table = _join_population(sel, frames)
+    sel = sel.assign(order=b_order[hit])
+    sel.insert(0, "band", sel["order"].map(label_of).astype(object))
+    affected["buildings"] = sel.sort_values(["order"], kind="stable").reset_index(drop=True)
     fb.set_progress(45)
     fb.check()
 
@@ -494,11 +716,12 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
 
     # 3. legal entities, facilities, roads ---------------------------------------------
     fb.push_info("legal entities, facilities and roads")
-    ents = _metric_frame(frames, "legal_entities", metric)
-    if ents is not None:
-        e_order = affected_orders(_geoms(ents), parts, part_order)
-        hit = e_order != _NOT_HIT
-        e = ents[hit].assign(order=e_order[hit])
+    ents_layer = _layer(frames, "legal_entities", metric)
+    ents = None
+    if ents_layer is not None:
+        e_order = hz.orders(ents_layer)
+        hit = np.flatnonzero(e_order != _NOT_HIT)
+        e = ents_layer.rows(hit, metric).assign(order=e_order[hit])
         haz = _not_empty_text(e["hazard_class"]) if "hazard_class" in e.columns else \
             np.zeros(len(e), dtype=bool)
         sites = frames.get("hazardous_sites")
@@ -511,25 +734,26 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
         sort_cols = ["hazardous", "_emp"] + (["uscc"] if "uscc" in e.columns else [])
         e = e.sort_values(sort_cols, ascending=[False, False] + [True] * (len(sort_cols) - 2),
                           kind="stable").drop(columns="_emp")
-        e.insert(0, "band", e["order"].map(label_of))
-        affected["legal_entities"] = e.reset_index(drop=True)
+        e.insert(0, "band", e["order"].map(label_of).astype(object))
+        ents = affected["legal_entities"] = e.reset_index(drop=True)
     facilities = {}
     for layer, count_col in FACILITY_COUNTS.items():
-        f = _metric_frame(frames, layer, metric)
+        f = _layer(frames, layer, metric)
         if f is None:
             continue
         fb.check()
-        f_order = affected_orders(_geoms(f), parts, part_order)
-        hit = f_order != _NOT_HIT
-        sub = f[hit].assign(order=f_order[hit])
-        sub.insert(0, "band", sub["order"].map(label_of))
+        f_order = hz.orders(f)
+        hit = np.flatnonzero(f_order != _NOT_HIT)
+        sub = f.rows(hit, metric).assign(order=f_order[hit])
+        sub.insert(0, "band", sub["order"].map(label_of).astype(object))
         affected[layer] = sub.sort_values("order", kind="stable").reset_index(drop=True)
         facilities[layer] = count_col
     roads_cut = None
     if hazard.kind in ROAD_KINDS:
-        roads = _metric_frame(frames, "roads", metric)
+        roads = _layer(frames, "roads", metric)
         if roads is not None:
-            roads_cut = _roads_cut(roads, parts, part_order, label_of)
+            parts, part_order = hz.line_parts()
+            roads_cut = _roads_cut(roads, parts, part_order, label_of, metric)
             affected["roads"] = roads_cut
     fb.set_progress(70)
     fb.check()
@@ -553,7 +777,9 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
     found: list[str] = []
     shelter_hidden = summary["shelters"].pop("suppressed", None) if isinstance(
         summary.get("shelters"), dict) else None
-    _suppress(summary, "", SUPPRESSION_THRESHOLD, found, skip=("shelters", "needs", "hazard"))
+    _suppress(summary, "", SUPPRESSION_THRESHOLD, found,
+              skip=("shelters", "needs", "hazard", "legal_entities"))
+    found.extend(_suppress_entities(summary["legal_entities"], SUPPRESSION_THRESHOLD))
     if shelter_hidden is not None:
         found.extend(f"shelters.{p}" for p in shelter_hidden)
     elif isinstance(summary.get("shelters"), dict):
@@ -565,13 +791,12 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
                        elapsed_s=time.perf_counter() - t0)
 
 
-def _roads_cut(roads: gpd.GeoDataFrame, parts, part_order, label_of) -> gpd.GeoDataFrame:
+def _roads_cut(roads: _Layer, parts, part_order, label_of, metric) -> gpd.GeoDataFrame:
     """Roads with a positive length inside the hazard: the cut part, ``length_m``, band."""
-    geoms = _geoms(roads)
-    pairs = _pairs(geoms, parts, shared_area=False)
-    crs = roads.crs
+    geoms = roads.geoms
+    pairs = _pairs(geoms, parts, shared_area=False, tree=roads.tree)
     if pairs is None or not len(pairs[0]):
-        out = roads.iloc[:0].copy()
+        out = roads.rows(np.zeros(0, dtype=np.int64), metric)
         out.insert(0, "band", pd.Series([], dtype=object))
         return out.assign(order=pd.Series([], dtype=np.int64), length_m=pd.Series([], float))
     pi, gi = pairs
@@ -595,12 +820,12 @@ def _roads_cut(roads: gpd.GeoDataFrame, parts, part_order, label_of) -> gpd.GeoD
     simple = shapely.get_parts(sub[keep], return_index=True)
     multi = shapely.multilinestrings(simple[0], indices=rank[simple[1]])
     merged = shapely.line_merge(multi)
-    out = roads.iloc[cut].copy()
-    out = out.set_geometry(gpd.GeoSeries(merged, crs=crs, index=out.index))
+    out = roads.rows(cut, metric)
+    out = out.set_geometry(gpd.GeoSeries(merged, crs=metric, index=out.index))
     out = out.assign(order=best[cut], length_m=total[cut])
     by_order = pd.Series(lengths).groupby(order_of_piece).sum()
     out.attrs["length_by_order"] = {int(k): float(v) for k, v in by_order.items()}
-    out.insert(0, "band", out["order"].map(label_of))
+    out.insert(0, "band", out["order"].map(label_of).astype(object))
     return out.sort_values(["order", "length_m"], ascending=[True, False],
                            kind="stable").reset_index(drop=True)
 
@@ -645,16 +870,15 @@ def _shelters(scenario: Scenario, frames, metric, buildings: gpd.GeoDataFrame, p
 
 
 def _needs(scenario: Scenario, profile, displaced: int) -> dict:
-    try:
-        from spatial.drill import needs as needs_mod
-    except ImportError:  # pragma: no cover - built alongside
-        return {"error": "the needs module is not available", "displaced": displaced}
+    from spatial.drill import needs as needs_mod
+
     if profile is None:
         profile = needs_mod.profile_from_dict(scenario.needs) if scenario.needs else \
             needs_mod.DEFAULT_NEEDS
     items = needs_mod.needs_for(displaced, profile)
-    return {"source": getattr(profile, "source", None), "days": 1, "displaced": displaced,
-            "items": _jsonable(items)}
+    return {"source": getattr(profile, "source", None),
+            "source_zh": getattr(profile, "source_zh", None) or None,
+            "days": 1, "displaced": displaced, "items": _jsonable(items)}
 
 
 def _jsonable(obj):
@@ -689,22 +913,26 @@ def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_
         source = "population table" if has_table else "none (no population table)"
 
     def entity_items(e) -> list:
-        items = []
-        if e is None:
-            return items
-        cols = {c: e[c].to_numpy(dtype=object) if c in e.columns else [None] * len(e)
-                for c in ("uscc", "name", "industry", "employees", "hazard_class")}
-        haz = e["hazardous"].to_numpy()
-        bands = e["band"].to_numpy(dtype=object)
-        for i in range(len(e)):
-            hc = cols["hazard_class"][i]
-            items.append({"uscc": _json(cols["uscc"][i]), "name": _json(cols["name"][i]),
-                          "industry": _json(cols["industry"][i]),
-                          "employees": _json(cols["employees"][i]),
-                          "hazard_class": _json(hc) if isinstance(hc, str) and hc.strip()
-                          else None,
-                          "hazardous": bool(haz[i]), "band": bands[i]})
-        return items
+        """The notification list, built column-wise (it may hold many thousands)."""
+        if e is None or not len(e):
+            return []
+        cols = {}
+        for c in ("uscc", "name", "industry", "employees", "hazard_class"):
+            if c in e.columns:
+                col = e[c]
+                if c == "employees":
+                    col = pd.to_numeric(col, errors="coerce")
+                    col = col.astype("Int64") if (col.dropna() % 1 == 0).all() else col
+                elif c == "hazard_class":
+                    col = col.where(_not_empty_text(col), None)
+                cols[c] = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
+            else:
+                cols[c] = np.full(len(e), None, dtype=object)
+        cols["hazardous"] = e["hazardous"].to_numpy(dtype=bool).tolist()
+        cols["band"] = e["band"].to_numpy(dtype=object)
+        keys = list(cols)
+        values = [v.tolist() if isinstance(v, np.ndarray) else v for v in cols.values()]
+        return [dict(zip(keys, row)) for row in zip(*values)]
 
     fac_summary = {}
     for layer, count_col in facilities.items():

@@ -584,8 +584,15 @@ def _document(doc: Any, base_dir: Any) -> Scenario:
     hazard = _hazard(doc["hazard"], base_dir)
     shelters = _shelters(doc["shelters"]) if "shelters" in doc else ShelterSpec()
     needs = doc.get("needs")
-    if needs is not None and not isinstance(needs, Mapping):
-        _err("needs", f"must be an object (a needs profile), not {_type_word(needs)}")
+    if needs is not None:
+        if not isinstance(needs, Mapping):
+            _err("needs", f"must be an object (a needs profile), not {_type_word(needs)}")
+        from spatial.drill.needs import NeedsError, profile_from_dict
+
+        try:
+            profile_from_dict(needs, key_prefix="needs")
+        except NeedsError as e:
+            raise ScenarioError(e.key, e.reason) from None
     population = doc.get("population")
     if population is not None:
         if not isinstance(population, Mapping):

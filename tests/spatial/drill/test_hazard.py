@@ -294,18 +294,29 @@ def test_raster_threshold_and_nodata(tmp_path):
     assert fp.area.tolist() == pytest.approx([200, 100, 200])
 
 
-def test_raster_tiles_join_without_gaps(tmp_path, monkeypatch):
+def test_raster_read_in_strips_and_large_regions_split(tmp_path, monkeypatch):
     import spatial.drill.hazard as hazard_mod
 
     monkeypatch.setattr(hazard_mod, "RASTER_TILE", 3)
+    monkeypatch.setattr(hazard_mod, "SPLIT_CELL", 4)
+    monkeypatch.setattr(hazard_mod, "SPLIT_VERTICES", 8)
     arr = np.ones((7, 8))
     arr[3, 4] = 0
+    arr[0, ::2] = 0  # a jagged edge: many vertices
     write_tif(tmp_path / "f.tif", arr, y0=Y0 + 70)
     fp = footprint(hz(kind="raster", path="f.tif", threshold=0.3), frames_at(), metric_crs=GK,
                    base_dir=tmp_path)
     g = fp.geometry.iloc[0]
-    assert g.area == pytest.approx(55 * 100)
-    assert g.geom_type == "Polygon" and len(g.interiors) == 1
+    assert g.area == pytest.approx((56 - 1 - 4) * 100)
+    assert g.geom_type == "Polygon" and len(g.interiors) == 1 and g.is_valid
+    grid = hazard_mod._raster_grid(tmp_path / "f.tif", [0.3], GK)
+    assert grid.cls.sum() == 51 and grid.cls.shape == (7, 8)
+    parts, klass = grid.parts()
+    assert len(parts) > 1 and (klass == 1).all()
+    assert shapely.area(parts).sum() == pytest.approx(g.area)
+    assert shapely.union_all(parts).symmetric_difference(g).area == pytest.approx(0, abs=1e-6)
+    b = shapely.bounds(parts)
+    assert (b[:, 2] - b[:, 0] <= 40 + 1e-9).all() and (b[:, 3] - b[:, 1] <= 40 + 1e-9).all()
 
 
 def test_raster_in_lonlat_is_reprojected(tmp_path):

@@ -291,9 +291,18 @@ def test_missing_shelter_layer_is_reported_not_raised(city):
 
 
 def test_needs_scale_with_the_displaced(city):
-    needs = pytest.importorskip("spatial.drill.needs")
+    from spatial.drill.needs import DEFAULT_NEEDS, needs_for, profile_from_dict
+
     s = run_drill(rings(), city).summary
-    assert s["needs"]["items"] == json.loads(json.dumps(needs.needs_for(75, needs.DEFAULT_NEEDS)))
+    assert s["needs"]["items"] == json.loads(json.dumps(needs_for(75, DEFAULT_NEEDS)))
+    assert s["needs"]["displaced"] == 75 and s["needs"]["source"] == DEFAULT_NEEDS.source
+    edited = {"overrides": {"water_drinking": 4}}
+    s = run_drill(rings(needs=edited), city).summary  # the scenario's own profile
+    assert s["needs"]["items"][0]["quantity"] == 300.0
+    assert s["needs"]["items"] == needs_for(75, profile_from_dict(edited))
+    profile = profile_from_dict({"overrides": {"water_drinking": 5}})
+    s = run_drill(rings(needs=edited), city, needs=profile).summary  # the caller's wins
+    assert s["needs"]["items"][0]["quantity"] == 375.0
 
 
 # --------------------------------------------------------------------------- population raster

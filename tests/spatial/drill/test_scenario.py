@@ -59,7 +59,7 @@ def test_design_example_parses():
                               "class_column": "risk", "classes": ["high", "medium", "low"]}},
     {"version": 1, "hazard": {"kind": "raster", "path": "flood.tif", "threshold": 0.3,
                               "classes": [1, 2]}, "population": {"raster": "pop.tif"},
-     "needs": {"items": []}},
+     "needs": {"overrides": {"water_drinking": 4}}},
     {"version": 1, "hazard": {"kind": "drawn", "crs": "EPSG:4326", "geometry": {
         "type": "Polygon", "coordinates": [[[117.2, 39.1], [117.21, 39.1], [117.21, 39.11],
                                             [117.2, 39.1]]]}}},
@@ -110,6 +110,9 @@ BAD = [
      "did you mean 'capacity'"),
     ({"shelters": {"layer": ""}}, "shelters.layer", "layer name"),
     ({"needs": [1]}, "needs", "must be an object"),
+    ({"needs": {"overrides": {"water_drinking": "4"}}}, "needs.overrides.water_drinking",
+     "must be a number"),
+    ({"needs": {"overrides": {"wine": 1}}}, "needs.overrides.wine", "unknown item"),
     ({"population": {"raster": "/tmp/pop.tif"}}, "population.raster", "absolute"),
     ({"population": {}}, "population.raster", "missing"),
 ]
