@@ -807,8 +807,10 @@ def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.
     unit_of = np.full(len(d_nodes), -1, np.int64)
     unit_of[reach] = np.arange(int(reach.sum()))
     b_unit, u_snap = unit_of[b_dn], a_snap  # unit of each active building (-1 unreachable)
-    flows_su, over = _solve_units(units_cost, units_supply, capacity[use_idx], fb, stats)
-    if over.any() and method == "road":
+    short = int(capacity[use_idx].sum()) < int(units_supply.sum())  # places run short
+    if not (short and method == "road"):
+        flows_su, over = _solve_units(units_cost, units_supply, capacity[use_idx], fb, stats)
+    if method == "road" and (short or over.any()):
         ok = reach[b_dn]
         units_cost = cost[:, b_dn[ok]] + a_snap[ok][None, :]
         units_supply = a_people[ok]
