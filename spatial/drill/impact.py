@@ -429,10 +429,14 @@ class _Layer:
     tree: Any  # geopandas sindex (cached on the frame) when no reprojection was needed
 
     def rows(self, rows: np.ndarray, metric_crs) -> gpd.GeoDataFrame:
-        """These rows (positions), geometry in the metric CRS, index reset."""
+        """These rows (positions), geometry in the metric CRS, index reset.
+
+        Columns named ``band`` or ``order`` are left out: the drill's own take
+        their place."""
         sub = self.frame.iloc[rows]
         gcol = self.frame.active_geometry_name
-        data = pd.DataFrame(sub.drop(columns=gcol)).reset_index(drop=True)
+        drop = [gcol, *(c for c in ("band", "order") if c in sub.columns and c != gcol)]
+        data = pd.DataFrame(sub.drop(columns=drop)).reset_index(drop=True)
         return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(self.geoms[rows], crs=metric_crs,
                                                              name=gcol), crs=metric_crs)
 
@@ -798,7 +802,7 @@ def _roads_cut(roads: _Layer, parts, part_order, label_of, metric) -> gpd.GeoDat
     if pairs is None or not len(pairs[0]):
         out = roads.rows(np.zeros(0, dtype=np.int64), metric)
         out.insert(0, "band", pd.Series([], dtype=object))
-        return out.assign(order=pd.Series([], dtype=np.int64), length_m=pd.Series([], float))
+        return out.assign(order=pd.Series([], dtype=np.int64), length_m=pd.Series([], dtype=float))
     pi, gi = pairs
     pieces = shapely.intersection(geoms[gi], parts[pi])
     sub, sidx = shapely.get_parts(pieces, return_index=True)

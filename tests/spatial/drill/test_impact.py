@@ -421,3 +421,57 @@ def test_sample_flood_hits_the_river_side(small):
     assert s["buildings"] > 0 and s["residents"] > 0
     assert s["roads_cut"]["count"] > 0 and s["roads_cut"]["length_m"] > 0
     assert s["shelters"]["method"] == "road"
+
+
+# --------------------------------------------------------------------------- more raster cases
+
+def test_raster_in_another_crs(tmp_path):
+    # a lon/lat raster: each pixel ~96 m × 111 m; buildings well inside or outside pixels
+    from spatial.crs import transform_xy
+
+    lon0, lat0 = transform_xy(X0, Y0, GK, 4326)
+    write_tif(tmp_path / "d.tif", [[1.0, 0.0], [0.0, 2.0]], lon0, lat0 + 0.002, res=0.001,
+              crs="EPSG:4326", nodata=-1)
+
+    def at_lonlat(lon, lat):
+        x, y = transform_xy(lon, lat, 4326, GK)
+        return shapely.box(x - 5, y - 5, x + 5, y + 5)
+
+    b = gdf({"building_id": ["wet1", "dry", "wet2", "outside"]},
+            [at_lonlat(lon0 + 0.0005, lat0 + 0.0015), at_lonlat(lon0 + 0.0015, lat0 + 0.0015),
+             at_lonlat(lon0 + 0.0015, lat0 + 0.0005), at_lonlat(lon0 + 0.005, lat0)])
+    r = run_drill({"version": 1, "hazard": {"kind": "raster", "path": "d.tif", "threshold": 0.3,
+                                            "classes": [2]}, "shelters": None},
+                  {"buildings": b}, base_dir=tmp_path)
+    assert band_of(r, "buildings", "building_id") == {"wet1": "0.3–2 m", "wet2": "≥ 2 m"}
+    assert r.footprint.crs == GK
+
+
+def test_layer_columns_named_band_or_order_are_replaced(city):
+    city = dict(city)
+    city["schools"] = city["schools"].assign(band="A", order=7)
+    r = run_drill(rings(), city)
+    assert r.affected["schools"]["band"].tolist() == ["0–500 m"]
+    assert r.affected["schools"]["order"].tolist() == [0]
+
+
+def test_gcj02_drawn_polygon(city):
+    from spatial.crs import transform_xy, wgs84_to_gcj02
+
+    corners = [wgs84_to_gcj02(*transform_xy(X0 + dx, Y0 + dy, GK, 4326))
+               for dx, dy in ((250, -100), (750, -100), (750, 100), (250, 100), (250, -100))]
+    geom = {"type": "Polygon", "coordinates": [[list(c) for c in corners]]}
+    r = run_drill({"version": 1, "hazard": {"kind": "drawn", "crs": "GCJ-02", "geometry": geom},
+                   "shelters": None}, city)
+    assert sorted(r.affected["buildings"]["building_id"]) == ["B300", "B500", "B700"]
+    assert r.footprint.area.iloc[0] == pytest.approx(500 * 200, rel=1e-5)
+
+
+def test_empty_footprint(tmp_path, city):
+    write_tif(tmp_path / "dry.tif", [[0.0, 0.1]], X0, Y0 + 10)
+    r = run_drill({"version": 1, "hazard": {"kind": "raster", "path": "dry.tif",
+                                            "threshold": 0.3}}, city, base_dir=tmp_path)
+    s = r.summary
+    assert len(r.footprint) == 0 and s["bands"] == [] and s["buildings"] == 0
+    assert s["residents"] == 0 and s["legal_entities"] == [] and s["suppressed"] == []
+    assert s["shelters"]["displaced"] == 0
