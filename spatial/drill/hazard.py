@@ -20,8 +20,10 @@ Rules, per kind:
   ``"gaussian"`` is the ground-level iso-concentration contour of a Gaussian
   plume with ``sigma_y = sigma_z = x·tan(spread/2)`` that reaches
   ``length_m``: half-width ``2·x·tan(spread/2)·sqrt(ln(length/x))``, a
-  teardrop widest at ``0.61·length``.  ``rings_m`` cut it by distance from
-  the source (0–r1, r1–r2, …, r_last–length_m).
+  teardrop widest at ``0.61·length``.  A small disc around the source
+  (:func:`source_radius`: 1 % of the length, 10–50 m) is always included, so
+  the release site itself is in the hazard.  ``rings_m`` cut it by distance
+  from the source (0–r1, r1–r2, …, r_last–length_m).
 * ``zones`` — the layer's polygons dissolved per class; numeric classes
   descending (the highest is the most severe), text classes in the order of
   ``classes`` (classes not listed follow, sorted) or sorted.
@@ -74,7 +76,8 @@ from spatial.feedback import Feedback, ensure_feedback
 
 from .scenario import Hazard, ScenarioError, resolve_inside
 
-__all__ = ["footprint", "raster_mask_polygons", "drill_crs", "plume_polygon", "band_label"]
+__all__ = ["footprint", "raster_mask_polygons", "drill_crs", "plume_polygon", "band_label",
+           "source_radius", "RasterGrid"]
 
 #: Segments per quarter circle of ring buffers: the polygon is within
 #: r·(1 - cos(π/1024)) ≈ 4.7e-6·r of the true circle (1.4 cm at 3 km).
@@ -249,11 +252,29 @@ def plume_polygon(x0: float, y0: float, bearing_deg: float, length_m: float, spr
     return shapely.Polygon(ring)
 
 
+def source_radius(length_m: float) -> float:
+    """Radius of the disc around a plume's source that is always in the hazard.
+
+    A plume's apex is a point, but the release site itself (and whatever
+    stands on it) is affected whichever way the wind turns: 1 % of the
+    plume's length, at least 10 m and at most 50 m.
+
+    Examples
+    --------
+    >>> source_radius(3000), source_radius(200), source_radius(20000)
+    (30.0, 10.0, 50.0)
+    """
+    return float(min(50.0, max(10.0, 0.01 * length_m)))
+
+
 def _plume(hazard: Hazard, metric_crs: pyproj.CRS) -> tuple[list[str], list]:
     x0, y0 = _point_metric(hazard, metric_crs)
     bearing = (hazard.wind_from_deg + 180.0 + _grid_convergence(hazard, metric_crs)) % 360.0
     shape = plume_polygon(x0, y0, bearing, hazard.length_m, hazard.spread_deg,
                           hazard.shape or "sector")
+    src = shapely.Point(x0, y0)
+    shape = shapely.union(shape, shapely.buffer(src, source_radius(hazard.length_m),
+                                                quad_segs=QUAD_SEGS // 4))
     if not shape.is_valid:
         shape = shapely.make_valid(shape)
     rings = tuple(hazard.rings_m or ())
@@ -261,7 +282,6 @@ def _plume(hazard: Hazard, metric_crs: pyproj.CRS) -> tuple[list[str], list]:
     labels = [band_label(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
     if not rings:
         return labels, [shape]
-    src = shapely.Point(x0, y0)
     discs = [shapely.intersection(shape, shapely.buffer(src, r, quad_segs=QUAD_SEGS))
              for r in rings] + [shape]
     return labels, _disjoint(discs)

@@ -131,7 +131,8 @@ def test_plume_goes_downwind():
     assert not g.contains(at(225 + 16, 2000))  # outside it
     assert not g.contains(at(225 - 16, 2000))
     assert g.contains(at(225, 2990)) and not g.contains(at(225, 3010))
-    assert g.area == pytest.approx(math.pi * 3000**2 * 30 / 360, rel=1e-4)
+    disc = math.pi * 30**2 * (330 / 360)  # the source disc outside the sector (30 m radius)
+    assert g.area == pytest.approx(math.pi * 3000**2 * 30 / 360 + disc, rel=1e-4)
 
 
 @pytest.mark.parametrize("wind,bearing", [(0, 180), (90, 270), (180, 0), (270, 90), (359, 179)])
@@ -145,7 +146,8 @@ def test_plume_rings_cut_by_distance():
     fp = plume(rings_m=[500, 1000])
     assert fp["band"].tolist() == ["0–500 m", "500–1000 m", "1000–3000 m"]
     sector = math.pi * 30 / 360
-    assert np.allclose(fp.area, [sector * 500**2, sector * (1000**2 - 500**2),
+    disc = math.pi * 30**2 * (330 / 360)
+    assert np.allclose(fp.area, [sector * 500**2 + disc, sector * (1000**2 - 500**2),
                                  sector * (3000**2 - 1000**2)], rtol=1e-3)
     assert fp.geometry.iloc[1].contains(at(225, 750))
     assert fp.geometry.iloc[2].contains(at(225, 2000))
@@ -174,9 +176,17 @@ def test_gaussian_plume_is_a_teardrop():
     assert not g.contains(shapely.Point(X0, Y0 - 3005))
     assert g.contains(shapely.Point(X0, Y0 - 2990))
     minx, miny, maxx, maxy = g.bounds
-    assert maxy == pytest.approx(Y0) and miny == pytest.approx(Y0 - 3000)
+    assert maxy == pytest.approx(Y0 + 30) and miny == pytest.approx(Y0 - 3000)  # source disc
     assert (maxx - minx) / 2 == pytest.approx(wmax, rel=1e-3)
     assert g.is_valid
+
+
+def test_plume_includes_its_source_site():
+    g = plume().union_all()  # 3 km: a 30 m disc around the source
+    assert g.contains(at(45, 25)) and not g.contains(at(45, 35))  # upwind of the source
+    assert g.contains(at(225 + 80, 25))
+    small = plume(length_m=200).union_all()  # at least 10 m
+    assert small.contains(at(45, 9)) and not small.contains(at(45, 11))
 
 
 def test_plume_polygon_is_valid_for_wide_and_narrow_spreads():
