@@ -76,8 +76,15 @@ from spatial.feedback import Feedback, ensure_feedback
 
 from .scenario import Hazard, ScenarioError, resolve_inside
 
-__all__ = ["footprint", "raster_mask_polygons", "drill_crs", "plume_polygon", "band_label",
-           "source_radius", "RasterGrid"]
+__all__ = [
+    "RasterGrid",
+    "band_label",
+    "drill_crs",
+    "footprint",
+    "plume_polygon",
+    "raster_mask_polygons",
+    "source_radius",
+]
 
 #: Segments per quarter circle of ring buffers: the polygon is within
 #: r·(1 - cos(π/1024)) ≈ 4.7e-6·r of the true circle (1.4 cm at 3 km).
@@ -234,7 +241,7 @@ def plume_polygon(x0: float, y0: float, bearing_deg: float, length_m: float, spr
     vx, vy = math.cos(b), -math.sin(b)  # to its right
     half = math.radians(spread_deg) / 2.0
     if shape == "sector":
-        n = max(32, int(math.ceil(spread_deg * 4)))  # chords of 0.25°: within 1 cm at 3 km
+        n = max(32, math.ceil(spread_deg * 4))  # chords of 0.25°: within 1 cm at 3 km
         t = np.linspace(b - half, b + half, n + 1)
         arc = np.column_stack([x0 + length_m * np.sin(t), y0 + length_m * np.cos(t)])
         ring = np.concatenate([[[x0, y0]], arc, [[x0, y0]]])
@@ -279,7 +286,7 @@ def _plume(hazard: Hazard, metric_crs: pyproj.CRS) -> tuple[list[str], list]:
         shape = shapely.make_valid(shape)
     rings = tuple(hazard.rings_m or ())
     edges = (0, *rings, hazard.length_m)
-    labels = [band_label(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+    labels = [band_label(lo, hi) for lo, hi in itertools.pairwise(edges)]
     if not rings:
         return labels, [shape]
     discs = [shapely.intersection(shape, shapely.buffer(src, r, quad_segs=QUAD_SEGS))

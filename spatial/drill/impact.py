@@ -72,7 +72,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -80,7 +80,6 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from pandas.api import types as pdt
 
 from spatial.crs import crs_label, parse_crs, transform_geometries
 from spatial.errors import CRSError, SchemaError
@@ -91,8 +90,15 @@ from spatial.schema import key_column
 from .hazard import _bands, _frame_from_bands, drill_crs
 from .scenario import Scenario, ScenarioError, parse_scenario, resolve_inside, scenario_to_dict
 
-__all__ = ["DrillResult", "run_drill", "FACILITY_COUNTS", "FLOOR_BINS", "PEOPLE_KEYS",
-           "affected_orders", "grid_orders"]
+__all__ = [
+    "FACILITY_COUNTS",
+    "FLOOR_BINS",
+    "PEOPLE_KEYS",
+    "DrillResult",
+    "affected_orders",
+    "grid_orders",
+    "run_drill",
+]
 
 #: Facility layers and the column summed for each (None: count only).
 FACILITY_COUNTS = {"schools": "pupils", "kindergartens": "capacity", "hospitals": "beds",
@@ -184,7 +190,7 @@ def _json(v: Any) -> Any:
 
 
 def _int(v) -> int:
-    return int(round(float(v))) if v is not None else 0
+    return round(float(v)) if v is not None else 0
 
 
 def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
@@ -669,7 +675,7 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
         When the feedback was canceled.
     """
     t0 = time.perf_counter()
-    run_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    run_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     fb = ensure_feedback(feedback)
     if not isinstance(scenario, Scenario):
         scenario = parse_scenario(scenario, base_dir=base_dir)
@@ -721,7 +727,6 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
     # 3. legal entities, facilities, roads ---------------------------------------------
     fb.push_info("legal entities, facilities and roads")
     ents_layer = _layer(frames, "legal_entities", metric)
-    ents = None
     if ents_layer is not None:
         e_order = hz.orders(ents_layer)
         hit = np.flatnonzero(e_order != _NOT_HIT)
@@ -739,7 +744,7 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
         e = e.sort_values(sort_cols, ascending=[False, False] + [True] * (len(sort_cols) - 2),
                           kind="stable").drop(columns="_emp")
         e.insert(0, "band", e["order"].map(label_of).astype(object))
-        ents = affected["legal_entities"] = e.reset_index(drop=True)
+        affected["legal_entities"] = e.reset_index(drop=True)
     facilities = {}
     for layer, count_col in FACILITY_COUNTS.items():
         f = _layer(frames, layer, metric)
@@ -765,7 +770,7 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
     # 4. shelters and needs ------------------------------------------------------------
     b = affected["buildings"]
     if pop_raster is not None:
-        displaced = int(round(float(sum(pop_by_order.values()))))
+        displaced = round(float(sum(pop_by_order.values())))
     else:
         displaced = int(pd.to_numeric(b["residents"], errors="coerce").fillna(0).sum())
     shelters_summary, lines = _shelters(scenario, frames, metric, b, pop_raster, hazard_union,
@@ -942,7 +947,7 @@ def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_
     for layer, count_col in facilities.items():
         f = affected[layer]
         key = key_column(layer, list(f.columns))
-        entry: dict[str, Any] = {"count": int(len(f))}
+        entry: dict[str, Any] = {"count": len(f)}
         if count_col is not None and count_col in f.columns:
             entry[count_col] = _number_sum(f, count_col)
         ids = f[key].to_numpy(dtype=object) if key in f.columns else f.index.to_numpy()
@@ -959,7 +964,7 @@ def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_
 
     if roads_cut is not None:
         rkey = "road_id" if "road_id" in roads_cut.columns else None
-        roads_summary = {"count": int(len(roads_cut)),
+        roads_summary = {"count": len(roads_cut),
                          "length_m": round(float(roads_cut["length_m"].sum()), 1),
                          "items": [_json(v) for v in (roads_cut[rkey] if rkey else
                                                       roads_cut.index)]}
@@ -977,17 +982,17 @@ def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_
         else:
             row.update({c: _int(v) if float(v).is_integer() else v
                         for c, v in people(bb).items()})
-        row["buildings"] = int(len(bb))
+        row["buildings"] = len(bb)
         row["buildings_by_use"] = _counts_by(use[bb.index]) if len(bb) else {}
         eb = ents[ents["order"] == order] if ents is not None else None
-        row["legal_entities"] = int(len(eb)) if eb is not None else 0
+        row["legal_entities"] = len(eb) if eb is not None else 0
         row["employees"] = _number_sum(eb, "employees") if eb is not None and \
             "employees" in eb.columns else 0
         row["facilities"] = {layer: int((affected[layer]["order"] == order).sum())
                              for layer in facilities}
         if roads_cut is not None:
             rb = roads_cut[roads_cut["order"] == order]
-            row["roads_cut"] = int(len(rb))
+            row["roads_cut"] = len(rb)
             row["roads_cut_length_m"] = round(
                 roads_cut.attrs.get("length_by_order", {}).get(int(order), 0.0), 1)
         else:
@@ -1002,7 +1007,7 @@ def _summary(scenario, run_at, metric, fp, affected, facilities, roads_cut, pop_
         "crs": crs_label(metric),
         "population_source": source,
         **totals,
-        "buildings": int(len(b)),
+        "buildings": len(b),
         "buildings_by_use": _counts_by(use),
         "buildings_by_floors": _counts_by(floors, list(FLOOR_BINS)),
         "legal_entities": entity_items(ents),

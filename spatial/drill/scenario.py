@@ -54,16 +54,16 @@ from typing import Any
 from spatial.errors import CityFrameError, CRSError
 
 __all__ = [
-    "ScenarioError",
-    "Hazard",
-    "ShelterSpec",
-    "Scenario",
+    "DEFAULT_CRS",
     "HAZARD_KINDS",
     "PLUME_SHAPES",
-    "DEFAULT_CRS",
+    "Hazard",
+    "Scenario",
+    "ScenarioError",
+    "ShelterSpec",
     "parse_scenario",
-    "scenario_to_dict",
     "resolve_inside",
+    "scenario_to_dict",
 ]
 
 HAZARD_KINDS = ("buffer", "plume", "zones", "raster", "drawn")
@@ -294,6 +294,8 @@ def _crs(v: Any, path: str) -> Any:
 
 
 def _point(v: Any, path: str, crs: Any) -> tuple[float, float]:
+    import pyproj
+
     from spatial.crs import WGS84, resolve_crs, transform_xy
 
     if isinstance(v, Mapping) and v.get("type") == "Point":
@@ -314,7 +316,7 @@ def _point(v: Any, path: str, crs: Any) -> tuple[float, float]:
     else:
         try:
             lon, lat = transform_xy(x, y, resolved, WGS84)
-        except Exception as e:  # pragma: no cover - PROJ errors
+        except (ValueError, CRSError, pyproj.exceptions.ProjError) as e:  # pragma: no cover
             _err(path, f"cannot be placed on the earth in the given crs: {e}")
         if not (math.isfinite(lon) and math.isfinite(lat)):
             _err(path, f"({_show(x)}, {_show(y)}) is not a valid position in the given crs")
@@ -323,6 +325,7 @@ def _point(v: Any, path: str, crs: Any) -> tuple[float, float]:
 
 def _geometry(v: Any, path: str) -> dict:
     import shapely
+    import shapely.errors
     import shapely.geometry
 
     if not isinstance(v, Mapping):
@@ -336,7 +339,8 @@ def _geometry(v: Any, path: str) -> dict:
     _check_keys(v, ("type", "coordinates"), path)
     try:
         geom = shapely.geometry.shape(v)
-    except Exception as e:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+            shapely.errors.GEOSException) as e:
         _err(f"{path}.coordinates", f"not valid GeoJSON coordinates for a {v['type']}: {e}")
     if geom.is_empty:
         _err(f"{path}.coordinates", "the geometry is empty")
@@ -414,7 +418,7 @@ workspace folder; put the file in the workspace folder and give its path relativ
     outside = (f"{text!r} leads outside the workspace folder; put the file in the workspace "
                "folder and give its path relative to it")
     norm = os.path.normpath(text.replace("\\", "/"))
-    if norm == ".." or norm.startswith("../") or norm.startswith("..\\"):
+    if norm == ".." or norm.startswith(("../", "..\\")):
         _err(key, outside)
     if base_dir is None:
         return p

@@ -116,8 +116,8 @@ def test_layer_buffer_with_where_filter():
 # --------------------------------------------------------------------------- plume
 
 def plume(**kw):
-    base = dict(kind="plume", point=[X0, Y0], crs="EPSG:4547", wind_from_deg=45, length_m=3000,
-                spread_deg=30)
+    base = {"kind": "plume", "point": [X0, Y0], "crs": "EPSG:4547", "wind_from_deg": 45, "length_m": 3000,
+                "spread_deg": 30}
     base.update(kw)
     return footprint(hz(**base), frames_at(), metric_crs=GK)
 

@@ -128,7 +128,7 @@ def test_small_counts_suppressed_in_summary_not_in_affected(city):
     assert s["bands"][1]["age_15_64"] == 15
     assert "bands[1].age_0_14" in s["suppressed"] and "bands[1].age_65_plus" in s["suppressed"]
     # the entity with 3 employees
-    tiny = [e for e in s["legal_entities"] if e["uscc"] == "E4"][0]
+    tiny = next(e for e in s["legal_entities"] if e["uscc"] == "E4")
     assert tiny["employees"] is None
     i = s["legal_entities"].index(tiny)
     assert f"legal_entities[{i}].employees" in s["suppressed"]
@@ -411,6 +411,10 @@ def test_sample_scenarios_are_consistent(small):
         # displaced = residents of affected buildings
         if s["shelters"].get("displaced") is not None:
             assert s["shelters"]["displaced"] == int(b["residents"].sum())
+        if doc["hazard"]["kind"] == "plume":  # the leaking enterprise is told first
+            src = shapely.Point(doc["hazard"]["point"])
+            near = ents[ents.distance(src) < 1.0]
+            assert len(near) and listed[0] in set(near["uscc"])
         json.dumps(s, ensure_ascii=False)
 
 
