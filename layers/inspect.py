@@ -111,6 +111,10 @@ def format_description(desc: dict, lang: str = "en") -> str:
     else:
         lines.append(f"{n} layers; {len(desc['saved_queries'])} saved queries; "
                      f"{len(desc['scenarios'])} scenarios; {desc['audit_entries']} audit entries")
+    if desc["saved_queries"]:
+        lines.append(("已存查询：" if zh else "saved queries: ") + ", ".join(desc["saved_queries"]))
+    if desc["scenarios"]:
+        lines.append(("演练情景：" if zh else "scenarios: ") + ", ".join(desc["scenarios"]))
     lines.extend(("警告：" if zh else "warning: ") + w for w in desc["warnings"])
     return "\n".join(lines)
 

@@ -92,3 +92,9 @@ def test_impact_on_bundled_sample_leaves_it_unchanged(tmp_path):
                str(tmp_path / "s.json"), check=0)
     assert "no shelter assignment" in proc.stdout
     assert sha(path) == before
+
+
+def test_info_names_the_scenarios():
+    proc = run("info", "small", check=0)
+    assert "scenarios: chlorine_leak, flood_zones, river_flood" in proc.stdout
+    assert "演练情景：" in run("info", "shanghai", lang="zh", check=0).stdout
