@@ -124,9 +124,12 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel(ws, lang=self.lang)
         self.query_builder.resultReady.connect(self._on_query_result)
         self._dock("Results", self.tr("Results"), self.results, bottom)
-        drills = QLabel(self.tr("Drills arrive with the emergency-drill release."))
-        drills.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._dock("Drills", self.tr("Drills"), drills, right)
+        from .drills_panel import DrillsPanel
+
+        if getattr(self, "drills", None) is not None:
+            self.drills.shutdown()  # the previous workspace's panel: stop it, free the map tool
+        self.drills = DrillsPanel(ws, canvas=self.canvas, lang=self.lang)
+        self._dock("Drills", self.tr("Drills"), self.drills, right)
         self.tabifyDockWidget(self.docks["Query"], self.docks["Drills"])
         self.tabifyDockWidget(self.docks["Attributes"], self.docks["Results"])
         self.docks["Query"].raise_()
