@@ -99,10 +99,6 @@ MIME_TYPE = "application/x-cityframe-layer-tree"
 SWATCH = 16
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("LayerTree", text)
-
-
 def department_title(code: str, lang: str = "en") -> str:
     """A department's name in ``lang`` (``"zh"``/``"en"``), the code when unknown."""
     names = DEPARTMENTS.get(code)
@@ -150,12 +146,13 @@ def legend_entries(style) -> list[LegendEntry]:
         return [LegendEntry("", style)]
     if isinstance(style, CategorizedStyle):
         out = [LegendEntry(str(value), sym) for value, sym in style.categories.items()]
-        out.append(LegendEntry(_tr("Other"), style.default))
+        out.append(LegendEntry(QCoreApplication.translate("LayerTree", "Other"), style.default))
         return out
     if isinstance(style, GraduatedStyle):
         out = []
         for i, (brk, color) in enumerate(zip(style.breaks, style.colors)):
-            label = (_tr("≤ {0}").replace("{0}", _number(brk)) if i == 0 else
+            label = (QCoreApplication.translate("LayerTree", "≤ {0}").replace("{0}", _number(brk))
+                     if i == 0 else
                      f"{_number(style.breaks[i - 1])} – {_number(brk)}")
             out.append(LegendEntry(label, SingleStyle(fill=color, stroke=style.stroke,
                                                       stroke_width=style.stroke_width,
@@ -165,7 +162,7 @@ def legend_entries(style) -> list[LegendEntry]:
         if style.vmin is not None and style.vmax is not None:
             label = f"{_number(style.vmin)} – {_number(style.vmax)}"
         else:
-            label = _tr("low – high")
+            label = QCoreApplication.translate("LayerTree", "low – high")
         return [LegendEntry(label, ramp=ramp_colors(style.ramp, 16))]
     return []
 

@@ -409,12 +409,14 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(self.tr("CityFrame"))
             self.status_crs.setText("")
             return
+        # the canvas first: it starts preparing the visible layers on its render
+        # thread while the panels are built (a sooner first map on big cities)
+        self.canvas.set_workspace(workspace, self.selection)
         self._build_docks(workspace)
         for key, dock in self.docks.items():
             dock.setVisible(key not in ("Identify",))
         if self._saved_state is not None and not self._layout_restored:
             self._layout_restored = self.restoreState(self._saved_state)
-        self.canvas.set_workspace(workspace, self.selection)
         if self.settings.map_crs and workspace.path is None:
             pass
         self.stack.setCurrentWidget(self.canvas)

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from layers.commands import SetProperty
 from layers.style import (
     CLASSIFICATION_METHODS,
     RAMPS,
@@ -53,8 +54,6 @@ from layers.style import (
     parse_color,
     ramp_colors,
 )
-
-from layers.commands import SetProperty
 
 from .layer_tree import entry_icon, layer_family, legend_entries, ramp_icon
 from .undo import ModelCommand

@@ -21,15 +21,19 @@ from layers.commands import (
     SetProperty,
 )
 
-__all__ = ["ModelCommand", "push", "set_property", "remove_layer", "add_layers", "reorder",
-           "set_visible", "layer_title"]
+__all__ = [
+    "ModelCommand",
+    "add_layers",
+    "layer_title",
+    "push",
+    "remove_layer",
+    "reorder",
+    "set_property",
+    "set_visible",
+]
 
 _merge_ids: dict = {}
 _MISSING = object()
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Undo", text)
 
 
 def layer_title(layer, lang: str = "en") -> str:
@@ -58,13 +62,13 @@ class ModelCommand(QUndoCommand):
         if self.cancelled:
             self.setObsolete(True)
 
-    def id(self) -> int:  # noqa: A003 - Qt API
+    def id(self) -> int:
         key = self.command.merge_key()
         if key is None:
             return -1
         return _merge_ids.setdefault(key, len(_merge_ids) + 1)
 
-    def mergeWith(self, other) -> bool:  # noqa: N802 - Qt API
+    def mergeWith(self, other) -> bool:
         return isinstance(other, ModelCommand) and self.command.merge(other.command)
 
 
@@ -85,11 +89,12 @@ def set_property(stack, layer, attr: str, value, lang: str = "en",
     (``old``: the value before, when the layer already shows the new one)."""
     title = layer_title(layer, lang)
     texts = {
-        "visible": _tr("Show {0}") if value else _tr("Hide {0}"),
-        "opacity": _tr("Opacity of {0}"),
-        "style": _tr("Style of {0}"),
-        "metadata": _tr("Properties of {0}"),
-        "name": _tr("Rename {0}"),
+        "visible": (QCoreApplication.translate("Undo", "Show {0}") if value
+                    else QCoreApplication.translate("Undo", "Hide {0}")),
+        "opacity": QCoreApplication.translate("Undo", "Opacity of {0}"),
+        "style": QCoreApplication.translate("Undo", "Style of {0}"),
+        "metadata": QCoreApplication.translate("Undo", "Properties of {0}"),
+        "name": QCoreApplication.translate("Undo", "Rename {0}"),
     }
     cmd = SetProperty(layer, attr, value) if old is _MISSING else SetProperty(layer, attr, value, old)
     return push(stack, cmd, texts[attr].replace("{0}", title))
@@ -104,7 +109,8 @@ def set_visible(stack, layers, visible: bool, lang: str = "en",
     if len(layers) == 1 and not group_title:
         return set_property(stack, layers[0], "visible", visible, lang)
     title = group_title or ", ".join(layer_title(lay, lang) for lay in layers)
-    text = (_tr("Show {0}") if visible else _tr("Hide {0}")).replace("{0}", title)
+    text = (QCoreApplication.translate("Undo", "Show {0}") if visible
+            else QCoreApplication.translate("Undo", "Hide {0}")).replace("{0}", title)
     return push(stack, Batch(SetProperty(lay, "visible", visible) for lay in layers), text)
 
 
@@ -112,7 +118,8 @@ def remove_layer(stack, owner, name: str, lang: str = "en") -> ModelCommand | No
     """Remove layer ``name`` from a Workspace or registry as an undo step."""
     reg = getattr(owner, "registry", owner)
     title = layer_title(reg[name], lang)
-    return push(stack, RemoveLayer(owner, name), _tr("Remove {0}").replace("{0}", title))
+    return push(stack, RemoveLayer(owner, name),
+                QCoreApplication.translate("Undo", "Remove {0}").replace("{0}", title))
 
 
 def add_layers(stack, owner, names, lang: str = "en") -> ModelCommand | None:
@@ -123,11 +130,12 @@ def add_layers(stack, owner, names, lang: str = "en") -> ModelCommand | None:
     reg = getattr(owner, "registry", owner)
     title = ", ".join(layer_title(reg[n], lang) for n in names)
     return push(stack, AddLayers(owner, names, done=True),
-                _tr("Add {0}").replace("{0}", title))
+                QCoreApplication.translate("Undo", "Add {0}").replace("{0}", title))
 
 
 def reorder(stack, registry, new_order, apply=None) -> ModelCommand | None:
     """A new drawing order as an undo step (``apply(order)`` does the moving)."""
     if list(new_order) == registry.names():
         return None
-    return push(stack, Reorder(registry, new_order, apply), _tr("Reorder layers"))
+    return push(stack, Reorder(registry, new_order, apply),
+                QCoreApplication.translate("Undo", "Reorder layers"))

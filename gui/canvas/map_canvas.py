@@ -166,7 +166,8 @@ class MapCanvas(QWidget):
         # The loaded data lives as long as the workspace: keep it out of the cyclic
         # garbage collector, whose full passes over a million-geometry object array
         # hold the GIL for >100 ms (a visible freeze) and find nothing to free.
-        gc.collect()
+        # (No gc.collect() first: on the metro city it costs ~60 ms before the first
+        # frame, and reading leaves almost no cyclic garbage to freeze.)
         gc.freeze()
         ev = workspace.registry.events
         self._connect(ev.added, self._on_added)
@@ -177,7 +178,25 @@ class MapCanvas(QWidget):
         self._connect(ev.changed, self._on_changed)
         self._connect(self._selection.events.changed, self._on_selection)
         self._view = None
+        self._prepare_visible()
         self.zoom_full()
+
+    def _prepare_visible(self) -> None:
+        """Start preparing the visible vector layers (geometry in the map CRS, boxes,
+        tiles, style classes) on the render thread now, biggest first, before the
+        first frame is asked for: the window builds its panels and shows itself
+        meanwhile, and the first frame finds the work done.  (An idle task: a
+        render job that arrives waits at most for the step in progress.)"""
+        layers = [lay for lay in self._workspace.registry
+                  if isinstance(lay, VectorLayer) and lay.visible]
+        if not layers:
+            return
+        layers.sort(key=lambda lay: -lay.feature_count)
+        entries = [self._entry(lay) for lay in layers]
+        if self._renderer is None:
+            self._renderer = RenderThread()
+            self._renderer.done.connect(self._on_rendered)
+        self._renderer.add_idle(_prepare_steps(entries))
 
     @property
     def workspace(self):
@@ -915,6 +934,15 @@ class MapCanvas(QWidget):
     def shutdown(self) -> None:
         """Stop the render thread (also done when the widget is destroyed)."""
         _stop_box(self._render_box)
+
+
+def _prepare_steps(entries):
+    """Idle task: prepare each entry and build its style classes (render thread)."""
+    for entry in entries:
+        entry.prepared()
+        yield
+        entry.styled()
+        yield
 
 
 def _stop_box(box: dict) -> None:
