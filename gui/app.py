@@ -71,59 +71,6 @@ class WindowController(QObject):
         self._make(workspace, lang)
 
 
-#: Modules the window imports when a workspace is shown (matplotlib among them):
-#: imported while the workspace file is read (those that exist).
-WINDOW_MODULES = ("gui.main_window", "gui.layer_tree", "gui.query_builder",
-                  "gui.attribute_table", "gui.results_panel", "gui.drills_panel")
-
-
-def open_in_window(app: QApplication, opener, lang: str, settings=None) -> WindowController:
-    """Read a workspace (``opener()``) and show it in a new main window, the two at once.
-
-    The file is read on a worker thread (:mod:`gui.workers`: pyogrio, Arrow and
-    shapely do most of it without Python's lock) while the UI thread imports the
-    window's modules and builds the window; then the workspace is shown.  An
-    error of ``opener`` is raised here, as if it had been called directly.
-    """
-    import importlib
-    import importlib.util
-
-    from PySide6.QtCore import QEventLoop
-
-    from .workers import start_worker
-
-    outcome: list = []
-    loop = QEventLoop()
-
-    def read(feedback=None):
-        try:
-            return opener(), None
-        except Exception as exc:  # noqa: BLE001 - raised again on the UI thread below
-            return None, exc
-
-    def done(result) -> None:
-        outcome.append(result)
-        loop.quit()
-
-    def failed(message: str) -> None:
-        outcome.append((None, RuntimeError(message)))
-        loop.quit()
-
-    start_worker(read, on_finished=done, on_error=failed)
-    for name in WINDOW_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-    controller = WindowController(app, None, lang, settings)
-    if not outcome:
-        loop.exec()
-    workspace, error = outcome[0]
-    if error is not None:
-        controller.window.deleteLater()  # never shown
-        raise error
-    controller.window.set_workspace(workspace)
-    return controller
-
-
 def run_gui(args, lang: str) -> int:
     from layers.workspace import Workspace
     from sample_data.catalogue import is_bundled, sample_path
@@ -134,18 +81,13 @@ def run_gui(args, lang: str) -> int:
     if args.lang is None and settings.language:
         lang = settings.language
     app = make_app(lang)
+    workspace = None
     if args.sample:
-        controller = open_in_window(
-            app, lambda: Workspace.open(sample_path(args.sample), read_only=True), lang,
-            settings)
+        workspace = Workspace.open(sample_path(args.sample), read_only=True)
     elif args.workspace:
-        controller = open_in_window(
-            app, lambda: Workspace.open(args.workspace, read_only=is_bundled(args.workspace)),
-            lang, settings)
-    else:
-        controller = WindowController(app, None, lang, settings)
+        workspace = Workspace.open(args.workspace, read_only=is_bundled(args.workspace))
+    controller = WindowController(app, workspace, lang, settings)
     window = controller.window
-    workspace = window.workspace
     if args.run_query and workspace is not None:
         window.query_builder.load_document(Path(args.run_query))
         window.query_builder.resultReady.connect(lambda _r: window.canvas.refresh())
