@@ -91,6 +91,45 @@
     </message>
 </context>
 <context>
+    <name>CompareDialog</name>
+    <message>
+        <source>Compare drills</source>
+        <translation>演练对比</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>Impact</source>
+        <translation>影响</translation>
+    </message>
+    <message>
+        <source>Difference</source>
+        <translation>差值</translation>
+    </message>
+    <message>
+        <source>Run {0}</source>
+        <translation>运行 {0}</translation>
+    </message>
+    <message>
+        <source>Scenario {0}</source>
+        <translation>情景 {0}</translation>
+    </message>
+    <message>
+        <source>Running the scenarios…</source>
+        <translation>正在运行情景…</translation>
+    </message>
+    <message>
+        <source>Could not compare: {0}</source>
+        <translation>无法对比：{0}</translation>
+    </message>
+    <message>
+        <source>B − A: positive means B affects more.</source>
+        <translation>B − A：正值表示 B 的影响更大。</translation>
+    </message>
+</context>
+<context>
     <name>ConditionGroup</name>
     <message>
         <source>Any of these (OR):</source>
@@ -153,6 +192,606 @@
     <message>
         <source>Search…</source>
         <translation>搜索…</translation>
+    </message>
+</context>
+<context>
+    <name>DrillsPanel</name>
+    <message>
+        <source>Scenario</source>
+        <extracomment>Hazard kinds in the order the form offers them. Kinds whose footprint is cheap enough to preview on the UI thread. Facility layers listed in the summary, in this order (whichever exist). Layers offered as &quot;around every feature of&quot; sources of a buffer hazard (when present).</extracomment>
+        <translation>情景</translation>
+    </message>
+    <message>
+        <source>Impact</source>
+        <translation>影响</translation>
+    </message>
+    <message>
+        <source>Run drill</source>
+        <translation>运行演练</translation>
+    </message>
+    <message>
+        <source>Compute the impact of the hazard (in the background)</source>
+        <translation>计算危害的影响（在后台运行）</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>A scenario saved in the workspace, or a new one</source>
+        <translation>工作空间中已保存的情景，或新建情景</translation>
+    </message>
+    <message>
+        <source>e.g. Chlorine leak drill</source>
+        <translation>如：氯气泄漏演练</translation>
+    </message>
+    <message>
+        <source>Save scenario…</source>
+        <translation>保存情景…</translation>
+    </message>
+    <message>
+        <source>Keep the scenario in the workspace</source>
+        <translation>将情景保存到工作空间</translation>
+    </message>
+    <message>
+        <source>Compare…</source>
+        <translation>对比…</translation>
+    </message>
+    <message>
+        <source>Two scenarios or runs side by side</source>
+        <translation>并排对比两个情景或运行结果</translation>
+    </message>
+    <message>
+        <source>Saved:</source>
+        <translation>已保存：</translation>
+    </message>
+    <message>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <source>Hazard</source>
+        <translation>危害</translation>
+    </message>
+    <message>
+        <source>Kind:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Where the wind blows from (north at the top)</source>
+        <translation>风的来向（上方为北）</translation>
+    </message>
+    <message>
+        <source>Wind direction: where it blows FROM, clockwise from north (0 = N, 45 = NE, 90 = E …)</source>
+        <translation>风向：风吹来的方向，从正北顺时针计（0 = 北，45 = 东北，90 = 东 …）</translation>
+    </message>
+    <message>
+        <source>How far downwind the plume reaches</source>
+        <translation>羽流沿下风向延伸的距离</translation>
+    </message>
+    <message>
+        <source>Full opening angle of the plume</source>
+        <translation>羽流的总张角</translation>
+    </message>
+    <message>
+        <source>Distances in metres that split the area into bands, ascending, separated by commas</source>
+        <translation>将区域划分为各分区的距离（米），按升序排列，以逗号分隔</translation>
+    </message>
+    <message>
+        <source>Wind from:</source>
+        <translation>风向：</translation>
+    </message>
+    <message>
+        <source>Length:</source>
+        <translation>长度：</translation>
+    </message>
+    <message>
+        <source>Spread:</source>
+        <translation>扩散角：</translation>
+    </message>
+    <message>
+        <source>Shape:</source>
+        <translation>形状：</translation>
+    </message>
+    <message>
+        <source>Rings (m):</source>
+        <translation>缓冲环（米）：</translation>
+    </message>
+    <message>
+        <source>Shelters</source>
+        <translation>避难场所</translation>
+    </message>
+    <message>
+        <source>Layer:</source>
+        <translation>图层：</translation>
+    </message>
+    <message>
+        <source>Capacity:</source>
+        <translation>容量：</translation>
+    </message>
+    <message>
+        <source>Place on map</source>
+        <translation>在地图上选点</translation>
+    </message>
+    <message>
+        <source>Click the map where the hazard starts</source>
+        <translation>在地图上单击危害发生位置</translation>
+    </message>
+    <message>
+        <source>or pick a hazardous site…</source>
+        <translation>或选择危险源…</translation>
+    </message>
+    <message>
+        <source>Hazardous-chemical sites and enterprises with a hazard class; type to search</source>
+        <translation>危化品场所及有危险类别的企业；输入文字可搜索</translation>
+    </message>
+    <message>
+        <source>No point yet</source>
+        <translation>尚未选点</translation>
+    </message>
+    <message>
+        <source>Source:</source>
+        <translation>危害源：</translation>
+    </message>
+    <message>
+        <source>Class column:</source>
+        <translation>等级字段：</translation>
+    </message>
+    <message>
+        <source>Cells at or above this value are the hazard (e.g. flood depth 0.3 m)</source>
+        <translation>值大于或等于此值的像元为危害范围（如洪水深度 0.3 米）</translation>
+    </message>
+    <message>
+        <source>Raster:</source>
+        <translation>栅格：</translation>
+    </message>
+    <message>
+        <source>At least:</source>
+        <translation>不小于：</translation>
+    </message>
+    <message>
+        <source>Draw on map</source>
+        <translation>在地图上绘制</translation>
+    </message>
+    <message>
+        <source>Click the corners; double-click or Enter finishes</source>
+        <translation>单击各顶点；双击或按 Enter 结束</translation>
+    </message>
+    <message>
+        <source>No area drawn yet</source>
+        <translation>尚未绘制区域</translation>
+    </message>
+    <message>
+        <source>Run a drill to see its impact here.</source>
+        <translation>运行演练后，影响结果将显示在此处。</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Band</source>
+        <translation>分区</translation>
+    </message>
+    <message>
+        <source>Residents</source>
+        <translation>居民</translation>
+    </message>
+    <message>
+        <source>0–14</source>
+        <translation>0–14 岁</translation>
+    </message>
+    <message>
+        <source>15–64</source>
+        <translation>15–64 岁</translation>
+    </message>
+    <message>
+        <source>65+</source>
+        <translation>65+ 岁</translation>
+    </message>
+    <message>
+        <source>Buildings</source>
+        <translation>建筑物</translation>
+    </message>
+    <message>
+        <source>Enterprises</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Residents by age group</source>
+        <translation>各年龄段居民</translation>
+    </message>
+    <message>
+        <source>Residents per band</source>
+        <translation>各分区居民</translation>
+    </message>
+    <message>
+        <source>Buildings per band</source>
+        <translation>各分区建筑物</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>显示：</translation>
+    </message>
+    <message>
+        <source>Per band (most severe first):</source>
+        <translation>按分区（最严重的在前）：</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>The enterprises to notify, as a CSV file</source>
+        <translation>将需通知的企业导出为 CSV 文件</translation>
+    </message>
+    <message>
+        <source>Schools, hospitals and care homes in the area, as a CSV file</source>
+        <translation>将区域内的学校、医院和养老机构导出为 CSV 文件</translation>
+    </message>
+    <message>
+        <source>Need</source>
+        <translation>物资</translation>
+    </message>
+    <message>
+        <source>Per day</source>
+        <translation>每日</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Show the walks to the shelters on the map</source>
+        <translation>在地图上显示前往避难场所的步行路线</translation>
+    </message>
+    <message>
+        <source>A line from each affected building to its shelter</source>
+        <translation>从每栋受影响建筑物到其避难场所的连线</translation>
+    </message>
+    <message>
+        <source>Needs of the displaced per day:</source>
+        <translation>转移人员每日物资需求：</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>汇总</translation>
+    </message>
+    <message>
+        <source>Chart</source>
+        <translation>图表</translation>
+    </message>
+    <message>
+        <source>Notify</source>
+        <translation>通知</translation>
+    </message>
+    <message>
+        <source>Facilities</source>
+        <translation>设施</translation>
+    </message>
+    <message>
+        <source>Report (HTML)…</source>
+        <translation>报告 (HTML)…</translation>
+    </message>
+    <message>
+        <source>One self-contained HTML drill report</source>
+        <translation>单个独立的 HTML 演练报告</translation>
+    </message>
+    <message>
+        <source>PDF…</source>
+        <translation>PDF…</translation>
+    </message>
+    <message>
+        <source>The drill report as PDF</source>
+        <translation>PDF 格式的演练报告</translation>
+    </message>
+    <message>
+        <source>Interactive map…</source>
+        <translation>交互式地图…</translation>
+    </message>
+    <message>
+        <source>An HTML map that opens offline in any browser</source>
+        <translation>可在任意浏览器中离线打开的 HTML 地图</translation>
+    </message>
+    <message>
+        <source>(no shelters)</source>
+        <translation>（无避难场所）</translation>
+    </message>
+    <message>
+        <source>New scenario</source>
+        <translation>新建情景</translation>
+    </message>
+    <message>
+        <source>Point on the map</source>
+        <translation>地图上的点</translation>
+    </message>
+    <message>
+        <source>Around every feature of: {0}</source>
+        <translation>围绕图层的每个要素：{0}</translation>
+    </message>
+    <message>
+        <source>from {0}, towards {1}</source>
+        <translation>从 {0} 吹向 {1}</translation>
+    </message>
+    <message>
+        <source>Click the map where the hazard starts.</source>
+        <translation>在地图上单击危害发生位置。</translation>
+    </message>
+    <message>
+        <source>Click the corners of the area; double-click or press Enter to finish, Esc to cancel.</source>
+        <translation>单击区域的各顶点；双击或按 Enter 完成，按 Esc 取消。</translation>
+    </message>
+    <message>
+        <source>Area with {0} corners</source>
+        <translation>区域（{0} 个顶点）</translation>
+    </message>
+    <message>
+        <source>Area drawn</source>
+        <translation>已绘制区域</translation>
+    </message>
+    <message>
+        <source>Rings around each of its features</source>
+        <translation>其每个要素周围的缓冲环</translation>
+    </message>
+    <message>
+        <source>{0} has no location.</source>
+        <translation>{0} 没有位置信息。</translation>
+    </message>
+    <message>
+        <source>A plume starts at one point: place it on the map or pick a site.</source>
+        <translation>羽流起始于一个点：请在地图上选点或选择危险源。</translation>
+    </message>
+    <message>
+        <source>Place the source on the map or pick a hazardous site.</source>
+        <translation>请在地图上选定危害源位置，或选择危险源。</translation>
+    </message>
+    <message>
+        <source>Draw the area on the map.</source>
+        <translation>请在地图上绘制区域。</translation>
+    </message>
+    <message>
+        <source>The workspace has no polygon layer for zones.</source>
+        <translation>工作空间中没有可用作区域的面图层。</translation>
+    </message>
+    <message>
+        <source>The workspace has no raster layer.</source>
+        <translation>工作空间中没有栅格图层。</translation>
+    </message>
+    <message>
+        <source>hazard.rings_m: {0} is not a number</source>
+        <translation>hazard.rings_m：{0} 不是数字</translation>
+    </message>
+    <message>
+        <source>Save scenario</source>
+        <translation>保存情景</translation>
+    </message>
+    <message>
+        <source>Name of the scenario in the workspace:</source>
+        <translation>情景保存名称：</translation>
+    </message>
+    <message>
+        <source>A scenario called {0} exists. Replace it?</source>
+        <translation>已存在名为 {0} 的情景。是否替换？</translation>
+    </message>
+    <message>
+        <source>Scenario saved as {0} (save the workspace to keep it)</source>
+        <translation>情景已保存为 {0}（保存工作空间后才会保留）</translation>
+    </message>
+    <message>
+        <source>Preview failed: {0}</source>
+        <translation>预览失败：{0}</translation>
+    </message>
+    <message>
+        <source>Running the drill…</source>
+        <translation>正在运行演练…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Drill computed in {0} s</source>
+        <translation>演练计算完成，用时 {0} 秒</translation>
+    </message>
+    <message>
+        <source>The drill failed: {0}</source>
+        <translation>演练失败：{0}</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{0}&lt;/b&gt; residents</source>
+        <translation>居民 &lt;b&gt;{0}&lt;/b&gt; 人</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{0}&lt;/b&gt; buildings</source>
+        <translation>建筑物 &lt;b&gt;{0}&lt;/b&gt; 栋</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{0}&lt;/b&gt; enterprises to notify ({1} hazardous)</source>
+        <translation>需通知的企业 &lt;b&gt;{0}&lt;/b&gt; 家（其中危化企业 {1} 家）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{0}&lt;/b&gt; unsheltered</source>
+        <translation>未安置 &lt;b&gt;{0}&lt;/b&gt; 人</translation>
+    </message>
+    <message>
+        <source>Run at {0} UTC</source>
+        <translation>运行时间：{0} UTC</translation>
+    </message>
+    <message>
+        <source>{0} enterprises to notify, hazardous-chemical ones first.</source>
+        <translation>需通知的企业共 {0} 家，危化企业排在前面。</translation>
+    </message>
+    <message>
+        <source>Assigned by road-network distance.</source>
+        <translation>按路网距离分配。</translation>
+    </message>
+    <message>
+        <source>Assigned by straight-line distance: no usable road network.</source>
+        <translation>按直线距离分配：无可用路网。</translation>
+    </message>
+    <message>
+        <source>Displaced &lt;b&gt;{0}&lt;/b&gt; · capacity &lt;b&gt;{1}&lt;/b&gt; · unsheltered &lt;b&gt;{2}&lt;/b&gt; · longest walk &lt;b&gt;{3} m&lt;/b&gt;</source>
+        <translation>需转移 &lt;b&gt;{0}&lt;/b&gt; · 容量 &lt;b&gt;{1}&lt;/b&gt; · 未安置 &lt;b&gt;{2}&lt;/b&gt; · 最远步行距离 &lt;b&gt;{3} 米&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>No shelter layer in this scenario.</source>
+        <translation>此情景中没有避难场所图层。</translation>
+    </message>
+    <message>
+        <source>Needs of the displaced: {0}</source>
+        <translation>转移人员物资需求：{0}</translation>
+    </message>
+    <message>
+        <source>(capacity {0})</source>
+        <translation>（容量 {0}）</translation>
+    </message>
+    <message>
+        <source>Safe places outside the hazard: {0}</source>
+        <translation>危害范围外的安全场所：{0}</translation>
+    </message>
+    <message>
+        <source>hazardous chemicals</source>
+        <translation>危险化学品</translation>
+    </message>
+    <message>
+        <source>hazardous site</source>
+        <translation>危险源</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Employees</source>
+        <translation>员工人数</translation>
+    </message>
+    <message>
+        <source>USCC</source>
+        <translation>统一社会信用代码</translation>
+    </message>
+    <message>
+        <source>Industry</source>
+        <translation>行业</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>规模</translation>
+    </message>
+    <message>
+        <source>Of</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>ok</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>in the hazard: not used</source>
+        <translation>位于危害范围内：不启用</translation>
+    </message>
+    <message>
+        <source>no location</source>
+        <translation>无位置</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>避难场所</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>分配人数</translation>
+    </message>
+    <message>
+        <source>Capacity</source>
+        <translation>容量</translation>
+    </message>
+    <message>
+        <source>Longest walk (m)</source>
+        <translation>最远步行距离（米）</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Nothing to chart</source>
+        <translation>无图表数据</translation>
+    </message>
+    <message>
+        <source>Export enterprises to notify</source>
+        <translation>导出需通知的企业</translation>
+    </message>
+    <message>
+        <source>Export facilities</source>
+        <translation>导出设施</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Save drill report</source>
+        <translation>保存演练报告</translation>
+    </message>
+    <message>
+        <source>Save drill report as PDF</source>
+        <translation>将演练报告保存为 PDF</translation>
+    </message>
+    <message>
+        <source>Save interactive map</source>
+        <translation>保存交互式地图</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>正忙</translation>
+    </message>
+    <message>
+        <source>Another file is being written; try again shortly.</source>
+        <translation>正在写入另一个文件，请稍后重试。</translation>
+    </message>
+    <message>
+        <source>Writing {0}…</source>
+        <translation>正在写入 {0}…</translation>
+    </message>
+    <message>
+        <source>Written: {0}</source>
+        <translation>已写入：{0}</translation>
+    </message>
+    <message>
+        <source>Writing failed</source>
+        <translation>写入失败</translation>
+    </message>
+    <message>
+        <source>Could not write {0}: {1}</source>
+        <translation>无法写入 {0}：{1}</translation>
     </message>
 </context>
 <context>
@@ -409,10 +1048,26 @@
     </message>
 </context>
 <context>
+    <name>LayerTree</name>
+    <message>
+        <source>Other</source>
+        <extracomment>Item data role holding the layer name (layer and legend rows) or department code (groups). Item data role holding the row kind: ``&quot;group&quot;``, ``&quot;layer&quot;`` or ``&quot;legend&quot;``. Drag-and-drop payload type (JSON ``{&quot;kind&quot;: &quot;layer&quot;|&quot;group&quot;, &quot;key&quot;: name}``).</extracomment>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>≤ {0}</source>
+        <translation>≤ {0}</translation>
+    </message>
+    <message>
+        <source>low – high</source>
+        <translation>低 – 高</translation>
+    </message>
+</context>
+<context>
     <name>LayerTreeModel</name>
     <message>
         <source>Department: {0}</source>
-        <extracomment>Item data role holding the layer name (layer and legend rows) or department code (groups). Item data role holding the row kind: ``&quot;group&quot;``, ``&quot;layer&quot;`` or ``&quot;legend&quot;``. Drag-and-drop payload type (JSON ``{&quot;kind&quot;: &quot;layer&quot;|&quot;group&quot;, &quot;key&quot;: name}``).</extracomment>
+        <extracomment>Visibility and order edits go through this QUndoStack when set.</extracomment>
         <translation>部门：{0}</translation>
     </message>
     <message>
@@ -459,6 +1114,14 @@
         <translation>属性…</translation>
     </message>
     <message>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
         <source>Remove layer…</source>
         <translation>移除图层…</translation>
     </message>
@@ -502,7 +1165,7 @@
     <name>MainWindow</name>
     <message>
         <source>Layers</source>
-        <extracomment>(object name, tool name for MapCanvas.set_tool, shortcut)</extracomment>
+        <extracomment>(object name, tool name for MapCanvas.set_tool, shortcut) One undo stack for the window: layer remove/add/reorder, visibility, opacity, style and properties (Edit ▸ Undo / Redo).</extracomment>
         <translation>图层</translation>
     </message>
     <message>
@@ -520,10 +1183,6 @@
     <message>
         <source>Results</source>
         <translation>结果</translation>
-    </message>
-    <message>
-        <source>Drills arrive with the emergency-drill release.</source>
-        <translation>演练功能将随应急演练版本提供。</translation>
     </message>
     <message>
         <source>Drills</source>
@@ -558,6 +1217,14 @@
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
         <source>Zoom &amp;in</source>
         <translation>放大(&amp;I)</translation>
     </message>
@@ -570,8 +1237,20 @@
         <translation>全图(&amp;F)</translation>
     </message>
     <message>
+        <source>Zoom to &amp;layer</source>
+        <translation>缩放至图层(&amp;L)</translation>
+    </message>
+    <message>
         <source>Zoom to &amp;selection</source>
         <translation>缩放至选择(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Query builder</source>
+        <translation>查询构建器(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Drills</source>
+        <translation>演练(&amp;D)</translation>
     </message>
     <message>
         <source>Map &amp;CRS…</source>
@@ -634,6 +1313,10 @@
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -656,6 +1339,10 @@
     <message>
         <source>Map tools</source>
         <translation>地图工具</translation>
+    </message>
+    <message>
+        <source>Choose a layer with features in the Layers panel first.</source>
+        <translation>请先在图层面板中选择一个包含要素的图层。</translation>
     </message>
     <message>
         <source>Change the map CRS</source>
@@ -1172,6 +1859,7 @@
     <name>StyleEditor</name>
     <message>
         <source>Style — {0}</source>
+        <extracomment>Longest wait of Apply/OK for a running classification (ms).</extracomment>
         <translation>样式 — {0}</translation>
     </message>
     <message>
@@ -1189,6 +1877,10 @@
     <message>
         <source>Colour ramp</source>
         <translation>色带</translation>
+    </message>
+    <message>
+        <source>Classifying…</source>
+        <translation>正在分级…</translation>
     </message>
     <message>
         <source>Style:</source>
@@ -1263,8 +1955,51 @@
         <translation>另有 {0} 个值使用默认符号绘制。</translation>
     </message>
     <message>
+        <source>The classification is taking too long; try another method or fewer classes.</source>
+        <translation>分级耗时过长，请尝试其他方法或减少分级数。</translation>
+    </message>
+    <message>
         <source>Style of {0}</source>
         <translation>{0} 的样式</translation>
+    </message>
+</context>
+<context>
+    <name>Undo</name>
+    <message>
+        <source>Show {0}</source>
+        <translation>显示 {0}</translation>
+    </message>
+    <message>
+        <source>Hide {0}</source>
+        <translation>隐藏 {0}</translation>
+    </message>
+    <message>
+        <source>Opacity of {0}</source>
+        <translation>修改 {0} 的不透明度</translation>
+    </message>
+    <message>
+        <source>Style of {0}</source>
+        <translation>修改 {0} 的样式</translation>
+    </message>
+    <message>
+        <source>Properties of {0}</source>
+        <translation>修改 {0} 的属性</translation>
+    </message>
+    <message>
+        <source>Rename {0}</source>
+        <translation>重命名 {0}</translation>
+    </message>
+    <message>
+        <source>Remove {0}</source>
+        <translation>移除 {0}</translation>
+    </message>
+    <message>
+        <source>Add {0}</source>
+        <translation>添加 {0}</translation>
+    </message>
+    <message>
+        <source>Reorder layers</source>
+        <translation>调整图层顺序</translation>
     </message>
 </context>
 <context>
