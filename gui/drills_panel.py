@@ -37,6 +37,7 @@ import pandas as pd
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QCompleter,
     QDial,
@@ -96,8 +97,9 @@ COMPASS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
            "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")
 #: Facility layers listed in the summary, in this order (whichever exist).
 FACILITY_LAYERS = ("schools", "kindergartens", "hospitals", "clinics", "elderly_care")
-#: Layers whose features may be the source of a point hazard (with their name column).
-SITE_LAYERS = ("hazardous_sites", "legal_entities")
+#: Layers offered as "around every feature of" sources of a buffer hazard (when present).
+BUFFER_LAYERS = ("hazardous_sites", "gas_stations", "pollution_sources")
+LAYER_SOURCE = "@layer:"  # site-combo data of such a source
 MAX_SITES = 2000
 MAX_RUNS = 10
 PREVIEW_DELAY_MS = 150
@@ -233,8 +235,8 @@ def key_numbers(summary: dict, titles: dict | None = None) -> list[tuple[str, st
         ("age_65_plus", _tr("Aged 65 and over"), summary.get("age_65_plus"), True),
         ("buildings", _tr("Buildings"), summary.get("buildings"), False),
         ("legal_entities", _tr("Enterprises to notify"), len(entities), False),
-        ("hazardous", _tr("of them hazardous-chemical"), hazardous, False),
-        ("employees", _tr("Their employees"), summary.get("employees"), True),
+        ("hazardous", _tr("Hazardous-chemical enterprises"), hazardous, False),
+        ("employees", _tr("Employees of these enterprises"), summary.get("employees"), True),
     ]
     facilities = summary.get("facilities") or {}
     order = [n for n in FACILITY_LAYERS if n in facilities] + \
@@ -330,6 +332,7 @@ class DrillsPanel(QWidget):
         self._awaiting: str | None = None   # "point" or "polygon" while the map tool is ours
         self._tool_before: str | None = None
         self._point: tuple[float, float, str] | None = None  # x, y, crs
+        self._source_layer: str | None = None  # buffer around every feature of this layer
         self._drawn: dict | None = None     # GeoJSON geometry
         self._drawn_crs: str | None = None
         self._title_other: dict = {}
@@ -340,6 +343,9 @@ class DrillsPanel(QWidget):
         self._zoom_next = False  # show the next preview whole (after loading or picking a site)
 
         self._build_ui()
+        self._loading += 1
+        self._set_defaults()
+        self._loading -= 1
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
@@ -712,6 +718,10 @@ class DrillsPanel(QWidget):
         sv = QVBoxLayout(shel_page)
         sv.setContentsMargins(0, 0, 0, 0)
         sv.addWidget(self.shelter_label)
+        self.routes_check = QCheckBox(self.tr("Show the walks to the shelters on the map"))
+        self.routes_check.setToolTip(self.tr("A line from each affected building to its shelter"))
+        self.routes_check.toggled.connect(self._show_routes)
+        sv.addWidget(self.routes_check)
         sv.addWidget(self.shelters_view, 3)
         self.needs_label = QLabel(self.tr("Needs of the displaced per day:"))
         self.needs_label.setWordWrap(True)
@@ -791,7 +801,6 @@ class DrillsPanel(QWidget):
             self._shelter_layer_changed()
             if self.kind_combo.currentIndex() < 0:
                 self.kind_combo.setCurrentIndex(0)
-            self._set_defaults()
         finally:
             self._loading -= 1
         self._kind_changed()
@@ -834,6 +843,12 @@ class DrillsPanel(QWidget):
         self.site_combo.clear()
         self.site_combo.addItem(self.tr("Point on the map"), None)
         frames = self.workspace.frames()
+        for name in BUFFER_LAYERS:
+            if name in frames and isinstance(self.workspace.layer(name), VectorLayer):
+                self.site_combo.addItem(
+                    self.tr("Around every feature of: {0}").replace(
+                        "{0}", self.workspace.layer(name).metadata.title(self.lang) or name),
+                    LAYER_SOURCE + name)
         seen: set = set()
         count = 0
         sites = frames.get("hazardous_sites")
@@ -861,7 +876,9 @@ class DrillsPanel(QWidget):
             for pos in positions:
                 self.site_combo.addItem(f"{names.iloc[pos]} — {cls.iloc[pos]}",
                                         ("legal_entities", int(pos)))
-        self.site_combo.setCurrentIndex(0)
+        self.site_combo.setCurrentIndex(max(self.site_combo.findData(
+            LAYER_SOURCE + self._source_layer), 0)
+                                        if self._source_layer else 0)
         self.site_combo.blockSignals(False)
 
     def _raster_rel(self, layer) -> str:
@@ -875,6 +892,12 @@ class DrillsPanel(QWidget):
         return path.as_posix()
 
     def _on_registry(self, *args) -> None:
+        import shiboken6
+
+        if not shiboken6.isValid(self):  # the window was closed: this panel is gone
+            self.workspace.registry.events.added.disconnect(self._on_registry)
+            self.workspace.registry.events.removed.disconnect(self._on_registry)
+            return
         self._populate()
 
     def _zones_layer_changed(self, *args) -> None:
@@ -1044,6 +1067,7 @@ class DrillsPanel(QWidget):
     def set_point(self, x: float, y: float, crs: str, label: str | None = None) -> None:
         """Use the point ``(x, y)`` in ``crs`` as the hazard's source."""
         self._point = (float(x), float(y), str(crs))
+        self._source_layer = None
         if label is None:
             self.site_combo.blockSignals(True)
             self.site_combo.setCurrentIndex(0)
@@ -1062,9 +1086,28 @@ class DrillsPanel(QWidget):
                                  if corners else self.tr("Area drawn"))
         self._changed()
 
+    def set_source_layer(self, name: str) -> None:
+        """A buffer around every feature of layer ``name`` (instead of one point)."""
+        self._source_layer = name
+        self._point = None
+        i = self.site_combo.findData(LAYER_SOURCE + name)
+        if i < 0:
+            self.site_combo.addItem(self.tr("Around every feature of: {0}").replace("{0}", name),
+                                    LAYER_SOURCE + name)
+            i = self.site_combo.count() - 1
+        self.site_combo.blockSignals(True)
+        self.site_combo.setCurrentIndex(i)
+        self.site_combo.blockSignals(False)
+        self.point_label.setText(self.tr("Rings around each of its features"))
+        self._zoom_next = True
+        self._changed()
+
     def _site_picked(self, index: int) -> None:
         data = self.site_combo.itemData(index)
         if not data:
+            return
+        if isinstance(data, str) and data.startswith(LAYER_SOURCE):
+            self.set_source_layer(data.removeprefix(LAYER_SOURCE))
             return
         layer_name, pos = data
         layer = self.workspace.layer(layer_name)
@@ -1085,7 +1128,9 @@ class DrillsPanel(QWidget):
         kind = self.kind
         hazard: dict = {"kind": kind}
         if kind in POINT_KINDS:
-            if self._point is not None:
+            if kind == "buffer" and self._source_layer:
+                hazard["layer"] = self._source_layer
+            elif self._point is not None:
                 hazard["point"] = [_number(self._point[0]), _number(self._point[1])]
                 hazard["crs"] = self._point[2]
             if kind == "plume":
@@ -1111,6 +1156,8 @@ class DrillsPanel(QWidget):
             if self._drawn_crs:
                 hazard["crs"] = self._drawn_crs
         for key, value in self._hazard_extra.get(kind, {}).items():
+            if key == "where" and "layer" not in hazard:
+                continue  # a filter of a layer's features; a point has none
             hazard.setdefault(key, value)
         title = dict(self._title_other)
         text = self.title_edit.text().strip() or kind_label(kind)
@@ -1129,7 +1176,9 @@ class DrillsPanel(QWidget):
     def _missing(self) -> str | None:
         """What the form still lacks before it can be a scenario (a hint, not an error)."""
         kind = self.kind
-        if kind in POINT_KINDS and self._point is None:
+        if kind == "plume" and self._source_layer:
+            return self.tr("A plume starts at one point: place it on the map or pick a site.")
+        if kind in POINT_KINDS and self._point is None and not self._source_layer:
             return self.tr("Place the source on the map or pick a hazardous site.")
         if kind == "drawn" and self._drawn is None:
             return self.tr("Draw the area on the map.")
@@ -1149,15 +1198,15 @@ class DrillsPanel(QWidget):
         self.scenario, self.error = None, None
         if missing is None:
             try:
-                self.rings()
+                if self.kind in POINT_KINDS:
+                    self.rings()
             except ValueError as exc:
                 self.error = self.tr("hazard.rings_m: {0} is not a number").replace(
                     "{0}", repr(str(exc)))
             else:
                 try:
                     self.scenario = parse_scenario(self.scenario_doc(),
-                                                   base_dir=self.workspace.folder,
-                                                   source=self.tr("the Drills panel"))
+                                                   base_dir=self.workspace.folder)
                 except ScenarioError as exc:
                     self.error = str(exc)
         self.hint_label.setText(missing or "")
@@ -1193,6 +1242,7 @@ class DrillsPanel(QWidget):
         try:
             self._loaded_name = None
             self._point = None
+            self._source_layer = None
             self._drawn = None
             self._drawn_crs = None
             self._title_other = {}
@@ -1234,6 +1284,7 @@ class DrillsPanel(QWidget):
             self._doc_extra = {k: v for k, v in doc.items()
                                if k not in ("version", "title", "hazard", "shelters")}
             self._point, self._drawn, self._drawn_crs = None, None, None
+            self._source_layer = None
             self.point_label.setText(self.tr("No point yet"))
             self.drawn_label.setText(self.tr("No area drawn yet"))
             self.site_combo.setCurrentIndex(0)
@@ -1242,6 +1293,8 @@ class DrillsPanel(QWidget):
                     and len(hazard["point"]) == 2:
                 x, y = hazard["point"]
                 self.set_point(float(x), float(y), str(hazard.get("crs", "EPSG:4326")))
+            if kind == "buffer" and isinstance(hazard.get("layer"), str):
+                self.set_source_layer(hazard["layer"])
             if isinstance(hazard.get("wind_from_deg"), (int, float)):
                 self.wind_spin.setValue(round(hazard["wind_from_deg"]) % 360)
                 self._sync_dial(self.wind_spin.value())
@@ -1745,9 +1798,16 @@ class DrillsPanel(QWidget):
             self.canvas.set_highlight(FACILITIES_KEY, merged)
         else:
             self.canvas.set_highlight(FACILITIES_KEY, None)
-        lines = result.assignment
-        self.canvas.set_highlight(ROUTES_KEY, lines.geometry
-                                  if lines is not None and len(lines) else None)
+        self._show_routes()
+
+    def _show_routes(self, *args) -> None:
+        """The walks to the shelters on the map, when asked for (thousands of lines
+        would hide the affected buildings otherwise)."""
+        if self.canvas is None:
+            return
+        lines = self.result.assignment if self.result is not None else None
+        on = self.routes_check.isChecked() and lines is not None and len(lines) > 0
+        self.canvas.set_highlight(ROUTES_KEY, lines.geometry if on else None)
 
     # ------------------------------------------------------------------ files
     def _ask_path(self, title: str, name: str, filters: str, suffix: str) -> str | None:
@@ -1878,6 +1938,8 @@ class DrillsPanel(QWidget):
         two saved scenarios chosen."""
         dlg = CompareDialog(self)
         dlg.show()
+        if all(str(c.currentData()).startswith("run:") for c in (dlg.combo_a, dlg.combo_b)):
+            dlg.compare()  # two runs: their numbers are at hand
         return dlg
 
     def shutdown(self) -> None:
@@ -1892,6 +1954,13 @@ class DrillsPanel(QWidget):
                 self.canvas.geometryDrawn.disconnect(self._on_drawn)
             except (RuntimeError, TypeError):
                 pass
+        ev = self.workspace.registry.events
+        for signal in (ev.added, ev.removed):
+            try:
+                signal.disconnect(self._on_registry)
+            except (RuntimeError, TypeError, ValueError):
+                pass
+        if self.canvas is not None:
             for key in (FOOTPRINT_KEY, *RESULT_KEYS):
                 self.canvas.set_highlight(key, None)
 
