@@ -85,6 +85,26 @@ def _single(style: SingleStyle, frame) -> StyleClasses:
     return StyleClasses((Symbol.from_single(style),), np.zeros(len(frame), dtype=np.int32), (0,))
 
 
+def _arrow_categories(values, keys: list) -> np.ndarray | None:
+    """:func:`~spatial.render_prep.classify_categories` for an Arrow-backed text
+    column and text keys through ``pyarrow.compute.index_in`` (one C call that
+    releases the GIL: ~20 ms for a million buildings instead of ~200 ms of pandas
+    hashing, which matters for the first frame); ``None`` for other columns."""
+    if not keys or not all(isinstance(k, str) for k in keys):
+        return None
+    array = getattr(values, "array", None)
+    if not hasattr(array, "__arrow_array__"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = array.__arrow_array__()
+    if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return None
+    idx = pc.index_in(data, value_set=pa.array(keys, type=data.type))
+    return np.asarray(idx.fill_null(len(keys)).to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
 def _categorized(style: CategorizedStyle, frame) -> StyleClasses:
     keys = list(style.categories)
     symbols = tuple(Symbol.from_single(s) for s in [*style.categories.values(), style.default])
@@ -92,7 +112,9 @@ def _categorized(style: CategorizedStyle, frame) -> StyleClasses:
     if values is None:
         classes = np.full(len(frame), len(keys), dtype=np.int32)
     else:
-        classes = classify_categories(values, keys)
+        classes = _arrow_categories(values, keys)
+        if classes is None:
+            classes = classify_categories(values, keys)
     # the first category is drawn on top (motorways above local roads), the default lowest
     order = (len(keys), *range(len(keys) - 1, -1, -1))
     return StyleClasses(symbols, classes, order)

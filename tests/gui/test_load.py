@@ -28,3 +28,21 @@ def test_canvas_prepares_visible_layers_before_the_first_frame(qtbot):
     finally:
         canvas.shutdown()
         ws.close()
+
+
+def test_arrow_text_categories_match_the_pandas_lookup():
+    import numpy as np
+    import pandas as pd
+
+    from gui.canvas.symbols import _arrow_categories
+    from spatial.render_prep import classify_categories
+
+    keys = ["residential", "public", "mixed"]
+    values = pd.Series(["mixed", None, "industrial", "residential", "public", "mixed"] * 1000,
+                       dtype="string[pyarrow]")
+    fast = _arrow_categories(values, keys)
+    assert fast is not None and fast.dtype == np.int32
+    assert np.array_equal(fast, classify_categories(values, keys))
+    assert fast[:6].tolist() == [2, 3, 3, 0, 1, 2]  # nulls and unlisted values: the default
+    assert _arrow_categories(values.astype(object), keys) is None  # not Arrow: pandas path
+    assert _arrow_categories(pd.Series([1, 2]), [1]) is None
