@@ -861,7 +861,8 @@ def _shelters(scenario: Scenario, frames, metric, buildings: gpd.GeoDataFrame, p
         demand = pop_raster
     else:
         people = pd.to_numeric(buildings["residents"], errors="coerce").fillna(0)
-        cols = [c for c in ("building_id", "residents") if c in buildings.columns]
+        cols = [c for c in ("building_id", "residents", "community_id")
+                if c in buildings.columns]  # community_id: grouping of a city-wide drill
         demand = buildings.loc[people.to_numpy() > 0, [*cols, buildings.geometry.name]]
     roads = _metric_frame(frames, "roads", metric)
     try:

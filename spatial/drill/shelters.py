@@ -61,6 +61,7 @@ import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from ..errors import CityFrameError, CRSError, SchemaError
 from ..feedback import ensure_feedback
@@ -83,6 +84,17 @@ NODE_TOLERANCE_M = 0.01
 DENSIFY_M = 100.0
 #: Dijkstra sources per chunk (memory: chunk × nodes distances at once).
 _DIJKSTRA_CHUNK = 32
+#: Above this many buildings with people the demand is grouped before solving:
+#: by road node, then (still too many) by community or by grid cell.
+MAX_UNITS = 20_000
+#: Grid cell sizes tried, in metres, when road nodes are still too many and the
+#: buildings carry no community id.
+GRID_SIZES_M = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
+#: Nearest shelters (by walk) kept per demand unit on the grouped path; more are
+#: added wherever the optimality certificate asks for them.
+K_NEAREST = 12
+#: Shelters added per failing unit and round (the most promising by walk + price).
+_COLUMNS_PER_ROUND = 16
 
 _NOTES = {
     "road": {
@@ -98,6 +110,50 @@ _NOTES = {
         "zh": "没有可用的道路网络：距离按直线计算，会低估实际步行距离。",
     },
 }
+
+_UNIT_NOTES = {
+    "building": {
+        "en": "Each building's residents were assigned on their own (exact optimum).",
+        "zh": "按单栋建筑分配居民（精确最优解）。",
+    },
+    "road_node": {
+        "en": "Too many buildings to assign one by one: the buildings joined to the same "
+              "road node were assigned together (optimal for these groups; exact except "
+              "for which of a node's buildings stay without a place when places run short). "
+              "A walk is the building's own piece to its road node plus the road distance "
+              "from that node to the shelter.",
+        "zh": "受影响建筑过多，无法逐栋分配：连接到同一道路节点的建筑合并分配（对这些分组为最优；"
+              "仅在名额不足时，同一节点内由谁留下未精确区分）。步行距离为建筑到其道路节点的一段"
+              "加上该节点到避难场所的道路距离。",
+    },
+    "community": {
+        "en": "Too many buildings and road nodes to assign one by one: each community's "
+              "residents were assigned together from one road node near the community's "
+              "population centre (optimal for these groups). A walk is the straight line "
+              "from the building to that node plus the road distance to the shelter, so "
+              "the longest walk is approximate.",
+        "zh": "受影响建筑和道路节点过多：每个社区的居民从靠近社区人口中心的一个道路节点合并分配"
+              "（对这些分组为最优）。步行距离为建筑到该节点的直线距离加上到避难场所的道路距离，"
+              "最长步行距离为近似值。",
+    },
+    "grid": {
+        "en": "Too many buildings and road nodes to assign one by one: the residents of "
+              "each {size} m grid cell were assigned together from one point near the "
+              "cell's population centre (optimal for these groups). A walk is the straight "
+              "line from the building to that point plus the distance to the shelter, so "
+              "the longest walk is approximate.",
+        "zh": "受影响建筑和道路节点过多：每个 {size} 米网格内的居民从靠近其人口中心的一点合并分配"
+              "（对这些分组为最优）。步行距离为建筑到该点的直线距离加上到避难场所的距离，"
+              "最长步行距离为近似值。",
+    },
+}
+
+
+def _unit_note(unit: str) -> dict:
+    if unit.startswith("grid_"):
+        size = unit[len("grid_"):-1]
+        return {k: v.format(size=size) for k, v in _UNIT_NOTES["grid"].items()}
+    return dict(_UNIT_NOTES[unit])
 
 
 # --------------------------------------------------------------------------- results
@@ -151,11 +207,18 @@ class ShelterResult:
     shelters_in_hazard: int = 0
     capacity_in_hazard: int = 0
     stats: dict = field(default_factory=dict)
+    demand_unit: str = "building"
+    demand_units: int = 0
 
     @property
     def note(self) -> dict:
         """How distances were measured, ``{"en": ..., "zh": ...}``."""
         return dict(_NOTES[self.method])
+
+    @property
+    def demand_note(self) -> dict:
+        """How the demand was grouped, ``{"en": ..., "zh": ...}``."""
+        return _unit_note(self.demand_unit)
 
     def to_summary(self, *, suppress_below: int | None = None) -> dict:
         """The summary's ``"shelters"`` entry, JSON-ready.
@@ -173,7 +236,10 @@ class ShelterResult:
         Returns
         -------
         dict
-            ``method``, ``note`` (en/zh), ``displaced``, ``capacity``,
+            ``method``, ``note`` (en/zh), ``demand_unit`` (``"building"``,
+            ``"road_node"``, ``"community"`` or ``"grid_<size>m"``: what was
+            assigned as one), ``demand_units`` (how many), ``demand_note`` (en/zh),
+            ``displaced``, ``capacity``,
             ``capacity_used``, ``unsheltered``, ``unreachable``,
             ``longest_walk_m``, ``shelters_in_hazard``, ``capacity_in_hazard``,
             ``assignment`` [{shelter_id, name, capacity, assigned,
@@ -183,6 +249,9 @@ class ShelterResult:
         out = {
             "method": self.method,
             "note": self.note,
+            "demand_unit": self.demand_unit,
+            "demand_units": int(self.demand_units),
+            "demand_note": self.demand_note,
             "displaced": int(self.displaced),
             "capacity": int(self.capacity),
             "capacity_used": int(self.capacity_used),
@@ -647,12 +716,396 @@ def _lp_fallback(cx, supply, capx, big):  # pragma: no cover - safety net
     return x
 
 
+# --------------------------------------------------------------------------- grouped demand
+#
+# Above MAX_UNITS buildings with people, the buildings are grouped (road node, then
+# community or grid cell) and each group is one demand unit at a representative road
+# node.  The transport problem is then solved over sparse arcs: for each unit only its
+# nearest shelters by walk (K_NEAREST, all within the search radius), with a lower
+# bound on the walk to every shelter left out.  The HiGHS dual simplex gives integral
+# flows and the shelters' prices; the answer is certified optimal for the grouped
+# problem with *every* shelter by the LP conditions on the kept arcs plus, for each
+# unit, "its cheapest priced option is no dearer than the bound on the arcs left
+# out" (prices are >= 0).  Units that fail get more shelters and it is solved again.
+
+
+def _coarse_groups(xy, people, community, max_units, grid_sizes):
+    """Community (when the buildings say) or grid cell of each building, and a label."""
+    if community is not None:
+        codes, _ = pd.factorize(pd.Series(community, dtype=object))
+        codes = codes.astype(np.int64)
+        missing = codes < 0
+        if missing.any():  # buildings without a community: 500 m cells of their own
+            cell = np.floor(xy[missing] / 500.0).astype(np.int64)
+            _, cells = np.unique(cell, axis=0, return_inverse=True)
+            codes[missing] = codes.max(initial=-1) + 1 + cells.ravel()
+        _, unit = np.unique(codes, return_inverse=True)
+        if unit.max(initial=-1) + 1 <= max_units:
+            return unit.ravel(), "community"
+    for size in grid_sizes:
+        cell = np.floor(xy / size).astype(np.int64)
+        _, unit = np.unique(cell, axis=0, return_inverse=True)
+        if unit.max(initial=-1) + 1 <= max_units or size == grid_sizes[-1]:
+            return unit.ravel(), f"grid_{int(size)}m"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _first_of_group(group, key):
+    """Index of the smallest ``key`` in each group 0..n-1."""
+    order = np.lexsort((key, group))
+    g = group[order]
+    first = np.concatenate([[True], g[1:] != g[:-1]])
+    return order[first]
+
+
+def _dijkstra_window(net, sources, targets, limit):
+    """Walks from ``sources`` to ``targets`` up to ``limit`` (``inf`` beyond), searching
+    only the nodes within ``limit`` of the sources' bounding box as the crow flies
+    (a walk no longer than ``limit`` cannot leave it, so the result is exact)."""
+    if math.isfinite(limit):
+        lo = net.xy[sources].min(axis=0) - limit
+        hi = net.xy[sources].max(axis=0) + limit
+        inside = np.all((net.xy >= lo) & (net.xy <= hi), axis=1)
+        if inside.sum() < 0.6 * net.nodes:
+            idx = np.flatnonzero(inside)
+            pos = np.full(net.nodes, -1, np.int64)
+            pos[idx] = np.arange(len(idx))
+            sub = net.adjacency[idx][:, idx]
+            d = dijkstra(sub, directed=True, indices=pos[sources], limit=limit)
+            out = np.full((len(sources), len(targets)), np.inf)
+            tp = pos[targets]
+            ok = tp >= 0
+            out[:, ok] = d[:, tp[ok]]
+            return out
+    return dijkstra(net.adjacency, directed=True, indices=sources, limit=limit)[:, targets]
+
+
+def _road_arcs(net, unit_node, units, s_node, s_snap, limit, fb):
+    """All (unit, shelter, walk) with road distance <= ``limit`` for ``units``."""
+    if len(units) == 0 or len(s_node) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    un, un_inv = np.unique(unit_node[units], return_inverse=True)
+    sn, sn_inv = np.unique(s_node, return_inverse=True)
+    if math.isfinite(limit):  # shelters farther than the limit as the crow flies cannot be found
+        near, _ = cKDTree(net.xy[un]).query(net.xy[sn], k=1, distance_upper_bound=limit)
+        sn_rel = np.flatnonzero(np.isfinite(near))
+    else:
+        sn_rel = np.arange(len(sn))
+    from_units = len(un) < len(sn_rel)
+    src = un if from_units else sn[sn_rel]
+    dst = sn if from_units else un
+    parts_a, parts_b, parts_d = [], [], []
+    # Sources in spatial blocks, so that a chunk's search stays in a small window.
+    cell = np.floor(net.xy[src] / 4000.0).astype(np.int64)
+    src_order = np.lexsort((cell[:, 1], cell[:, 0]))
+    chunk_n = 4 * _DIJKSTRA_CHUNK if math.isfinite(limit) else _DIJKSTRA_CHUNK
+    for start in range(0, len(src), chunk_n):
+        pick = src_order[start:start + chunk_n]
+        chunk = src[pick]
+        dist = _dijkstra_window(net, chunk, dst, limit)
+        i, j = np.nonzero(np.isfinite(dist))
+        parts_a.append(pick[i])
+        parts_b.append(j)
+        parts_d.append(dist[i, j])
+        fb.check()
+    a, b, d = (np.concatenate(v) for v in (parts_a, parts_b, parts_d))
+    if from_units:   # a: unique unit node, b: unique shelter node
+        u_node, s_un = a, b
+    else:            # a: relevant shelter node, b: unique unit node
+        u_node, s_un = b, sn_rel[a]
+    # expand unique nodes back to units and shelters
+    uo = np.argsort(un_inv, kind="stable")
+    ustart = np.searchsorted(un_inv[uo], np.arange(len(un) + 1))
+    so = np.argsort(sn_inv, kind="stable")
+    sstart = np.searchsorted(sn_inv[so], np.arange(len(sn) + 1))
+    nu = ustart[u_node + 1] - ustart[u_node]
+    ns = sstart[s_un + 1] - sstart[s_un]
+    reps = nu * ns
+    pair = np.repeat(np.arange(len(reps)), reps)
+    within = np.arange(len(pair)) - np.repeat(np.cumsum(reps) - reps, reps)
+    iu = uo[ustart[u_node[pair]] + within // ns[pair]]
+    js = so[sstart[s_un[pair]] + within % ns[pair]]
+    return units[iu], js, d[pair] + s_snap[js]
+
+
+def _line_arcs(rep_xy, units, s_xy, k):
+    """The ``k`` nearest shelters as the crow flies, and the (k+1)-th distance."""
+    kk = min(k + 1, len(s_xy))
+    dist, idx = cKDTree(s_xy).query(rep_xy[units], k=kk)
+    dist, idx = dist.reshape(len(units), kk), idx.reshape(len(units), kk)
+    if kk > k:
+        bound, dist, idx = dist[:, k], dist[:, :k], idx[:, :k]
+    else:
+        bound = np.full(len(units), np.inf)
+    return np.repeat(units, dist.shape[1]), idx.ravel(), dist.ravel(), bound
+
+
+def _keep_nearest(au, js, cost, k):
+    """The ``k`` cheapest arcs of each unit, and per arc-owning unit the cheapest dropped."""
+    order = np.lexsort((cost, au))
+    au, js, cost = au[order], js[order], cost[order]
+    start = np.concatenate([[True], au[1:] != au[:-1]]) if len(au) else np.zeros(0, bool)
+    first = np.flatnonzero(start)
+    rank = np.arange(len(au)) - np.repeat(first, np.diff(np.append(first, len(au))))
+    dropped = rank == k
+    keep = rank < k
+    return au[keep], js[keep], cost[keep], au[dropped], cost[dropped]
+
+
+def _solve_sparse(au, js, cost_m, supply, cap, stats):
+    """Max people placed, then min person-metres over the given arcs (HiGHS dual
+    simplex).  Returns arc flows, overflow per unit, shelter prices, costs in cm, big."""
+    n_u, n_s, m = len(supply), len(cap), len(au)
+    c = np.rint(cost_m * 100.0)
+    big = (n_s + 1) * (float(c.max(initial=0.0)) + 1.0)
+    cost = np.concatenate([c, np.full(n_u, big)])
+    cols = np.arange(m + n_u)
+    a_eq = sparse.csr_array((np.ones(m + n_u), (np.concatenate([au, np.arange(n_u)]), cols)),
+                            shape=(n_u, m + n_u))
+    a_ub = sparse.csr_array((np.ones(m), (js, np.arange(m))), shape=(n_s, m + n_u))
+    res = linprog(cost, A_ub=a_ub, b_ub=cap.astype(float), A_eq=a_eq,
+                  b_eq=supply.astype(float), bounds=(0, None), method="highs-ds",
+                  options={"presolve": False, "simplex_dual_edge_weight_strategy": "devex"})
+    if res.status != 0:  # pragma: no cover - always feasible (overflow)
+        raise CityFrameError(f"shelter assignment: the solver failed ({res.message})")
+    x = np.rint(res.x).astype(np.int64)
+    p = np.maximum(0.0, np.rint(-np.asarray(res.ineqlin.marginals, float)))
+    if np.abs(res.x - x).max(initial=0) > 1e-6:  # pragma: no cover - a vertex is integral
+        x = None
+    return x, p, c, big
+
+
+def _sparse_certificate(au, js, c, big, supply, cap, x, p, bound_cm):
+    """LP optimality on the kept arcs (as :func:`_certified`) and, per unit, whether
+    the arcs left out might be cheaper (``fail``)."""
+    n_u, m = len(supply), len(au)
+    xa, xo = x[:m], x[m:]
+    red = c + p[js]
+    u = np.full(n_u, big)
+    np.minimum.at(u, au, red)
+    load = np.bincount(js, weights=xa, minlength=len(cap))
+    pos = xa > 0
+    ok = bool((x >= 0).all()
+              and np.array_equal(np.bincount(au, weights=xa, minlength=n_u) + xo, supply)
+              and (load <= cap).all() and (p >= 0).all() and ((p == 0) | (load == cap)).all()
+              and (red[pos] == u[au[pos]]).all() and (u[xo > 0] == big).all())
+    return ok, u > bound_cm, u
+
+
+def _price_oracle(net, s_node, s_snap, p_cm):
+    """For every graph node, the cheapest shelter by walk + price, over *all* shelters.
+
+    One Dijkstra from a virtual source joined to each shelter's node by its snap
+    distance plus its price.  Returns (value in metres, shelter position, walk in
+    metres to that shelter) per node; ``inf``/-1 where no shelter is reachable."""
+    n = net.nodes
+    offset = s_snap + p_cm / 100.0
+    order = np.lexsort((offset, s_node))
+    first = order[np.concatenate([[True], s_node[order][1:] != s_node[order][:-1]])]
+    nodes, best = s_node[first], first  # the cheapest shelter at each shelter node
+    eps = 1e-6  # explicit zero weights are no edges
+    adj = net.adjacency
+    src_row = sparse.csr_array((offset[best] + eps, (np.zeros(len(nodes), np.int64), nodes)),
+                               shape=(1, n + 1))
+    aug = sparse.vstack([sparse.hstack([adj, sparse.csr_array((n, 1))]), src_row],
+                        format="csr")
+    dist, pred = dijkstra(aug, directed=True, indices=n, return_predecessors=True)
+    dist = dist[:n]
+    root = pred[:n].astype(np.int64)
+    from_source = root == n
+    root[from_source] = np.flatnonzero(from_source)
+    root[root < 0] = -1
+    at = np.full(n, -1, np.int64)
+    at[nodes] = best
+    for _ in range(64):  # pointer jumping to the shelter node each path starts from
+        ok = root >= 0
+        nxt = root.copy()
+        nxt[ok] = root[root[ok]]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    shelter = np.where(root >= 0, at[np.maximum(root, 0)], -1)
+    walk = np.where(shelter >= 0, dist - p_cm[np.maximum(shelter, 0)] / 100.0 - eps, np.inf)
+    return dist, shelter, walk
+
+
+def _search_radius(unit_xy, s_xy, s_snap, p_cm, u_cm, chunk: int = 512):
+    """How far to search from each unit for shelters that may be cheaper by walk +
+    price than ``u_cm``: a detour allowance around the straight-line distance to the
+    most promising ones (lower bound: straight line + snap + price)."""
+    out = np.empty(len(unit_xy))
+    for i in range(0, len(unit_xy), chunk):
+        xy, u = unit_xy[i:i + chunk], u_cm[i:i + chunk]
+        eu = np.hypot(xy[:, None, 0] - s_xy[None, :, 0], xy[:, None, 1] - s_xy[None, :, 1])
+        lb = (eu + s_snap[None, :]) * 100.0 + p_cm[None, :]
+        lb = np.where(lb < u[:, None], lb, np.inf)
+        m = min(_COLUMNS_PER_ROUND, lb.shape[1])
+        best = np.argpartition(lb, m - 1, axis=1)[:, :m]
+        near = np.take_along_axis(eu, best, axis=1)
+        near = np.where(np.isfinite(np.take_along_axis(lb, best, axis=1)), near, 0.0)
+        out[i:i + chunk] = np.minimum(1.5 * near.max(axis=1) + 2 * DENSIFY_M, u / 100.0)
+    return out
+
+
+def _grouped(method, net, a_people, a_node, a_snap, a_xy, a_comm, s_node, s_snap, s_xy,
+             cap, *, max_units, grid_sizes, k, fb, stats):
+    """Group the buildings, solve the transport problem for the groups, certify it.
+
+    Returns ``(b_unit, access, e_unit, e_shel, e_people, e_cost, label, n_units)``:
+    the unit of each building (-1: unreachable), each building's access leg (to its
+    unit's node), and the unit-level entries (shelter position in ``s_*``, or -1
+    without a place)."""
+    t0 = time.perf_counter()
+    if method == "road":
+        unit_node, b_unit = np.unique(a_node, return_inverse=True)
+        b_unit = b_unit.ravel()
+        label, access = "road_node", a_snap
+    if method != "road" or len(unit_node) > max_units:
+        b_unit, label = _coarse_groups(a_xy, a_people, a_comm, max_units, grid_sizes)
+        n_u = int(b_unit.max(initial=-1)) + 1
+        w = np.bincount(b_unit, weights=a_people, minlength=n_u)
+        centre = np.stack([np.bincount(b_unit, weights=a_people * a_xy[:, i], minlength=n_u)
+                           for i in (0, 1)], axis=1) / w[:, None]
+        if method == "road":  # the unit's own road node nearest its population centre
+            near = np.hypot(*(net.xy[a_node] - centre[b_unit]).T)
+            unit_node = a_node[_first_of_group(b_unit, near)]
+            rep_xy = net.xy[unit_node]
+        else:
+            rep_xy = centre
+        access = np.hypot(*(a_xy - rep_xy[b_unit]).T)
+    elif method == "road":
+        rep_xy = net.xy[unit_node]
+    n_u = int(b_unit.max(initial=-1)) + 1
+    supply = np.bincount(b_unit, weights=a_people, minlength=n_u).astype(np.int64)
+    stats["group_s"] = time.perf_counter() - t0
+    stats["demand_units"] = n_u
+
+    # Candidate arcs: the k nearest shelters of each unit (and a bound on the others).
+    t0 = time.perf_counter()
+    kk = min(k, len(s_xy))
+    everyone = np.arange(n_u)
+    if method == "road":
+        reach_k, _ = cKDTree(s_xy).query(rep_xy, k=kk)
+        reach_k = reach_k.reshape(n_u, -1)[:, -1]
+        limit = 1.2 * float(np.quantile(reach_k, 0.75)) + DENSIFY_M
+        au, js, cost = _road_arcs(net, unit_node, everyone, s_node, s_snap, limit, fb)
+        au, js, cost = _keep_nearest(au, js, cost, kk)[:3]
+        # Every unit gets at least its nearest shelter (exact, over the whole network).
+        _, o_s, o_walk = _price_oracle(net, s_node, s_snap, np.zeros(len(s_node)))
+        lone = np.flatnonzero((np.bincount(au, minlength=n_u) == 0)
+                              & (o_s[unit_node] >= 0))
+        au, js, cost = (np.concatenate([au, lone]), np.concatenate([js, o_s[unit_node[lone]]]),
+                        np.concatenate([cost, o_walk[unit_node[lone]]]))
+        bound = None
+        stats["search_limit_m"] = round(limit, 1)
+    else:
+        au, js, cost, bound = _line_arcs(rep_xy, everyone, s_xy, kk)
+    stats["distances_s"] = time.perf_counter() - t0
+
+    # Units that reach no shelter are unreachable; the others are solved.
+    t0 = time.perf_counter()
+    has = np.bincount(au, minlength=n_u) > 0
+    renum = np.full(n_u, -1, np.int64)
+    renum[has] = np.arange(int(has.sum()))
+    au = renum[au]
+    sup = supply[has]
+    reps, node_of = rep_xy[has], (unit_node[has] if method == "road" else None)
+    bnd = bound[has] if bound is not None else None
+    rounds = 0
+    oracle_s = 0.0
+    lp_times: list = []
+    while True:
+        rounds += 1
+        used, js_c = np.unique(js, return_inverse=True)
+        js_c = js_c.ravel()
+        tl = time.perf_counter()
+        x, p, c, big = _solve_sparse(au, js_c, cost, sup, cap[used], stats)
+        lp_times.append(round(time.perf_counter() - tl, 2))
+        if x is None:  # pragma: no cover
+            raise CityFrameError("shelter assignment: the solver gave fractional flows")
+        bound_cm = np.full(len(sup), np.inf) if bnd is None \
+            else np.floor(np.minimum(bnd, 1e15) * 100.0)
+        ok, fail, u = _sparse_certificate(au, js_c, c, big, sup, cap[used], x, p, bound_cm)
+        if not ok:  # pragma: no cover - HiGHS's prices did not prove it
+            raise CityFrameError("shelter assignment: the solution could not be certified")
+        if method == "road":
+            # Exact check over every shelter: the cheapest walk + price from each unit.
+            to = time.perf_counter()
+            p_all = np.zeros(len(s_node))
+            p_all[used] = p
+            _, o_s, o_walk = _price_oracle(net, s_node, s_snap, p_all)
+            o_s, o_walk = o_s[node_of], o_walk[node_of]
+            o_cm = np.rint(o_walk * 100.0) + p_all[np.maximum(o_s, 0)]
+            fail = (o_s >= 0) & (o_cm < u)
+            oracle_s += time.perf_counter() - to
+        if not fail.any():
+            break
+        bad = np.flatnonzero(fail)
+        if method == "road":
+            # Columns: the oracle's shelter, and every shelter cheaper by walk + price
+            # than the unit's current option (searched up to that walk), unless
+            # the unit overflows (then the oracle's shelter only).
+            nau, njs, ncost = [bad], [o_s[bad]], [o_walk[bad]]
+            radius = _search_radius(net.xy[node_of[bad]], net.xy[s_node], s_snap, p_all,
+                                    u[bad])
+            cell = np.floor(net.xy[node_of[bad]] / 4000.0).astype(np.int64)
+            order = np.lexsort((radius, cell[:, 1], cell[:, 0]))
+            for start in range(0, len(order), 128):
+                part = order[start:start + 128]
+                a, b, d = _road_arcs(net, node_of, bad[part], s_node, s_snap,
+                                     float(radius[part].max()), fb)
+                red = np.rint(d * 100.0) + p_all[b]
+                sel = red < u[a]  # cheaper by walk + price: keep the best few per unit
+                a, b, d, red = a[sel], b[sel], d[sel], red[sel]
+                o = np.lexsort((red, a))
+                a, b, d = a[o], b[o], d[o]
+                first = np.flatnonzero(np.concatenate([[True], a[1:] != a[:-1]])) \
+                    if len(a) else np.zeros(0, np.int64)
+                rank = np.arange(len(a)) - np.repeat(first, np.diff(np.append(first, len(a))))
+                sel = rank < _COLUMNS_PER_ROUND
+                nau.append(a[sel])
+                njs.append(b[sel])
+                ncost.append(d[sel])
+            nau, njs, ncost = (np.concatenate(v) for v in (nau, njs, ncost))
+            keyn = nau * len(s_node) + njs
+            keyn, first = np.unique(keyn, return_index=True)
+            fresh = ~np.isin(keyn, au * len(s_node) + js)
+            pick = first[fresh]
+            au, js, cost = (np.concatenate([au, nau[pick]]), np.concatenate([js, njs[pick]]),
+                            np.concatenate([cost, ncost[pick]]))
+        else:
+            lim = np.inf if (u[bad].max() >= big or rounds >= 4) else 0.0
+            nk = len(s_xy) if not math.isfinite(lim) else min(len(s_xy), 4 * kk * rounds)
+            keep = ~fail[au]
+            nau, njs, ncost, nb = _line_arcs(reps, bad, s_xy, nk)
+            bnd[bad] = nb
+            au, js, cost = (np.concatenate([a[keep], b]) for a, b in
+                            ((au, nau), (js, njs), (cost, ncost)))
+        fb.check()
+    stats["oracle_s"] = oracle_s
+    stats["lp_solve_s"] = lp_times
+    stats.update(lp_method="highs_sparse", lp_rounds=rounds, arcs=len(au),
+                 lp_s=time.perf_counter() - t0)
+    m = len(au)
+    xa, xo = x[:m], x[m:]
+    pos = np.flatnonzero(xa > 0)
+    live = np.flatnonzero(has)
+    e_unit = np.concatenate([live[au[pos]], live[np.flatnonzero(xo > 0)]])
+    e_shel = np.concatenate([used[js_c.ravel()[pos]], np.full(int((xo > 0).sum()), -1)])
+    e_people = np.concatenate([xa[pos], xo[xo > 0]])
+    e_cost = np.concatenate([cost[pos], np.full(int((xo > 0).sum()), np.inf)])
+    b_out = np.where(has[b_unit], b_unit, -1)
+    return b_out, access, e_unit, e_shel, e_people, e_cost, label, n_u
+
+
 # --------------------------------------------------------------------------- main entry
 
 
 def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.GeoDataFrame,
                     capacity_column: str, roads: gpd.GeoDataFrame | None, *, exclude=None,
-                    feedback=None) -> ShelterResult:
+                    feedback=None, max_units: int = MAX_UNITS,
+                    group_column: str | None = "community_id",
+                    k_nearest: int = K_NEAREST) -> ShelterResult:
     """Send the displaced residents to shelters by the shortest walk, within capacity.
 
     Parameters
@@ -773,66 +1226,90 @@ def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.
     stats["demand_nodes"] = len(d_nodes)
     fb.set_progress(25)
 
-    # Cost matrix: shelters (that can take people) × demand nodes, metres.
-    t0 = time.perf_counter()
-    cost = np.full((len(use_idx), len(d_nodes)), np.inf)
-    if len(use_idx) and len(d_nodes):
-        if method == "road":
-            src, src_inv = np.unique(s_node[use_idx], return_inverse=True)
-            for start in range(0, len(src), _DIJKSTRA_CHUNK):
-                chunk = src[start:start + _DIJKSTRA_CHUNK]
-                dist = dijkstra(net.adjacency, directed=True, indices=chunk)
-                sel = (src_inv >= start) & (src_inv < start + len(chunk))
-                cost[sel] = dist[src_inv[sel] - start][:, d_nodes]
-                fb.set_progress(25 + 35 * (start + len(chunk)) / len(src))
-                fb.check()
-            cost += s_snap[use_idx][:, None]
-        else:
-            sxy = shapely.get_coordinates(s_pt[use_idx])
-            dxy = shapely.get_coordinates(d_pt[d_nodes])
-            cost = np.hypot(sxy[:, None, 0] - dxy[None, :, 0], sxy[:, None, 1] - dxy[None, :, 1])
-    stats["distances_s"] = time.perf_counter() - t0
-    fb.set_progress(60)
-
-    # The transport problem over the demand nodes that reach some shelter.  When
-    # everyone gets a place, each building's own snap distance is walked whatever
-    # the assignment, so nodes can stand for their buildings.  When some must stay
-    # without a place, who stays matters (the one farthest from the road saves the
-    # most walking): then it is solved again with each building on its own.
-    t0 = time.perf_counter()
-    reach = np.isfinite(cost).any(axis=0) if len(use_idx) else np.zeros(len(d_nodes), bool)
     act = np.nonzero(active)[0]
-    a_people, a_snap = people[act], b_snap[act]
-    units_cost, units_supply = cost[:, reach], supply[reach]
-    unit_of = np.full(len(d_nodes), -1, np.int64)
-    unit_of[reach] = np.arange(int(reach.sum()))
-    b_unit, u_snap = unit_of[b_dn], a_snap  # unit of each active building (-1 unreachable)
-    short = int(capacity[use_idx].sum()) < int(units_supply.sum())  # places run short
-    if not (short and method == "road"):
-        flows_su, over = _solve_units(units_cost, units_supply, capacity[use_idx], fb, stats)
-    if method == "road" and (short or over.any()):
-        ok = reach[b_dn]
-        units_cost = cost[:, b_dn[ok]] + a_snap[ok][None, :]
-        units_supply = a_people[ok]
-        b_unit = np.full(len(act), -1, np.int64)
-        b_unit[ok] = np.arange(int(ok.sum()))
-        u_snap = np.zeros(len(act))
-        flows_su, over = _solve_units(units_cost, units_supply, capacity[use_idx], fb, stats)
-        stats["solved_per_building"] = True
-    stats["lp_s"] = time.perf_counter() - t0
-    fb.set_progress(85)
+    if len(act) > max_units and len(use_idx):
+        # Too many buildings: group them (road node, then community or grid cell).
+        comm = demand[group_column].to_numpy(object)[act] \
+            if group_column and group_column in demand.columns else None
+        s_xy = net.xy[s_node[use_idx]] if method == "road" \
+            else shapely.get_coordinates(s_pt[use_idx])
+        b_unit, u_snap, e_node, e_pos, e_people, e_cost, demand_unit, n_units = _grouped(
+            method, net, people[act], b_node[act] if method == "road" else None, b_snap[act],
+            shapely.get_coordinates(d_pt[act]), comm, s_node[use_idx] if method == "road"
+            else None, s_snap[use_idx], s_xy, capacity[use_idx], max_units=max_units,
+            grid_sizes=GRID_SIZES_M, k=k_nearest, fb=fb, stats=stats)
+        a_people = people[act]
+        e_shel = np.where(e_pos >= 0, use_idx[np.maximum(e_pos, 0)], -1)
+        lost_units = b_unit < 0
+        b_unit = b_unit.copy()
+        b_unit[lost_units] = n_units + np.arange(int(lost_units.sum()))
+        e_node = np.concatenate([e_node, b_unit[lost_units]])
+        e_shel = np.concatenate([e_shel, np.full(int(lost_units.sum()), -2)])
+        e_people = np.concatenate([e_people, a_people[lost_units]])
+        e_cost = np.concatenate([e_cost, np.full(int(lost_units.sum()), np.inf)])
+        fb.set_progress(85)
+    else:
+        demand_unit, n_units = "building", len(act)
+        # Cost matrix: shelters (that can take people) × demand nodes, metres.
+        t0 = time.perf_counter()
+        cost = np.full((len(use_idx), len(d_nodes)), np.inf)
+        if len(use_idx) and len(d_nodes):
+            if method == "road":
+                src, src_inv = np.unique(s_node[use_idx], return_inverse=True)
+                for start in range(0, len(src), _DIJKSTRA_CHUNK):
+                    chunk = src[start:start + _DIJKSTRA_CHUNK]
+                    dist = dijkstra(net.adjacency, directed=True, indices=chunk)
+                    sel = (src_inv >= start) & (src_inv < start + len(chunk))
+                    cost[sel] = dist[src_inv[sel] - start][:, d_nodes]
+                    fb.set_progress(25 + 35 * (start + len(chunk)) / len(src))
+                    fb.check()
+                cost += s_snap[use_idx][:, None]
+            else:
+                sxy = shapely.get_coordinates(s_pt[use_idx])
+                dxy = shapely.get_coordinates(d_pt[d_nodes])
+                cost = np.hypot(sxy[:, None, 0] - dxy[None, :, 0], sxy[:, None, 1] - dxy[None, :, 1])
+        stats["distances_s"] = time.perf_counter() - t0
+        fb.set_progress(60)
 
-    # Unit-level entries: (unit, shelter row or -1 unsheltered / -2 unreachable, people, cost).
-    n_units = len(units_supply)
-    lost_units = b_unit < 0
-    b_unit = b_unit.copy()
-    b_unit[lost_units] = n_units + np.arange(int(lost_units.sum()))  # each on its own
-    fs, fu = np.nonzero(flows_su)
-    e_node = np.concatenate([fu, np.arange(n_units), b_unit[lost_units]])
-    e_shel = np.concatenate([use_idx[fs], np.full(n_units, -1),
-                             np.full(int(lost_units.sum()), -2)])
-    e_people = np.concatenate([flows_su[fs, fu], over, a_people[lost_units]])
-    e_cost = np.concatenate([units_cost[fs, fu], np.full(len(e_node) - len(fs), np.inf)])
+        # The transport problem over the demand nodes that reach some shelter.  When
+        # everyone gets a place, each building's own snap distance is walked whatever
+        # the assignment, so nodes can stand for their buildings.  When some must stay
+        # without a place, who stays matters (the one farthest from the road saves the
+        # most walking): then it is solved again with each building on its own.
+        t0 = time.perf_counter()
+        reach = np.isfinite(cost).any(axis=0) if len(use_idx) else np.zeros(len(d_nodes), bool)
+        act = np.nonzero(active)[0]
+        a_people, a_snap = people[act], b_snap[act]
+        units_cost, units_supply = cost[:, reach], supply[reach]
+        unit_of = np.full(len(d_nodes), -1, np.int64)
+        unit_of[reach] = np.arange(int(reach.sum()))
+        b_unit, u_snap = unit_of[b_dn], a_snap  # unit of each active building (-1 unreachable)
+        short = int(capacity[use_idx].sum()) < int(units_supply.sum())  # places run short
+        if not (short and method == "road"):
+            flows_su, over = _solve_units(units_cost, units_supply, capacity[use_idx], fb, stats)
+        if method == "road" and (short or over.any()):
+            ok = reach[b_dn]
+            units_cost = cost[:, b_dn[ok]] + a_snap[ok][None, :]
+            units_supply = a_people[ok]
+            b_unit = np.full(len(act), -1, np.int64)
+            b_unit[ok] = np.arange(int(ok.sum()))
+            u_snap = np.zeros(len(act))
+            flows_su, over = _solve_units(units_cost, units_supply, capacity[use_idx], fb, stats)
+            stats["solved_per_building"] = True
+        stats["lp_s"] = time.perf_counter() - t0
+        fb.set_progress(85)
+
+        # Unit-level entries: (unit, shelter row or -1 unsheltered / -2 unreachable, people, cost).
+        n_units = len(units_supply)
+        lost_units = b_unit < 0
+        b_unit = b_unit.copy()
+        b_unit[lost_units] = n_units + np.arange(int(lost_units.sum()))  # each on its own
+        fs, fu = np.nonzero(flows_su)
+        e_node = np.concatenate([fu, np.arange(n_units), b_unit[lost_units]])
+        e_shel = np.concatenate([use_idx[fs], np.full(n_units, -1),
+                                 np.full(int(lost_units.sum()), -2)])
+        e_people = np.concatenate([flows_su[fs, fu], over, a_people[lost_units]])
+        e_cost = np.concatenate([units_cost[fs, fu], np.full(len(e_node) - len(fs), np.inf)])
     keep = e_people > 0
     flows = _building_flows(act, b_unit, a_people, u_snap, e_node[keep], e_shel[keep],
                             e_people[keep], e_cost[keep])
@@ -895,6 +1372,8 @@ def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.
         shelters_in_hazard=int(in_hazard.sum()),
         capacity_in_hazard=int(capacity[in_hazard].sum()),
         stats=stats,
+        demand_unit=demand_unit,
+        demand_units=int(n_units),
     )
 
 
