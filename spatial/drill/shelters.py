@@ -1373,7 +1373,7 @@ def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.
         capacity_in_hazard=int(capacity[in_hazard].sum()),
         stats=stats,
         demand_unit=demand_unit,
-        demand_units=int(n_units),
+        demand_units=int(len(act) if demand_unit == "building" else n_units),
     )
 
 

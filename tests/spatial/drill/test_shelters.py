@@ -369,3 +369,139 @@ def test_when_places_run_short_the_building_nearest_the_road_gets_one():
     r = assign_shelters(b, "residents", s, "capacity", STREET)
     assert flows_of(r) == [("near", "S1", 10, 105.0)]
     assert r.stats.get("solved_per_building")
+
+
+# --------------------------------------------------------------------------- grouped demand
+# Above ``max_units`` buildings with people the demand is grouped (road node, then
+# community or grid cell) and solved on sparse arcs; forced here with a low threshold.
+
+
+def grid_city(seed, *, n=16, spacing=50.0, buildings=300,
+              shelter_caps=(400, 300, 250, 500, 350), people=(1, 8)):
+    """An ``n`` × ``n`` street grid, buildings set back from the streets, and shelters
+    on it.  Communities are 200 m blocks."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n + 1) * spacing
+    lines = [LineString([(x, y) for x in t]) for y in t] + \
+            [LineString([(x, y) for y in t]) for x in t]  # a vertex at every crossing
+    r = gpd.GeoDataFrame({"road_id": [f"R{i}" for i in range(len(lines))]}, geometry=lines,
+                         crs=CRS)
+    cell = rng.integers(0, n, size=(buildings, 2))
+    xy = cell * spacing + spacing / 2 + rng.uniform(-15, 15, size=(buildings, 2))
+    b = gpd.GeoDataFrame({"building_id": [f"B{i}" for i in range(buildings)],
+                          "residents": rng.integers(*people, size=buildings),
+                          "community_id": [f"C{int(x // 200)}-{int(y // 200)}" for x, y in xy]},
+                         geometry=[box(x - 5, y - 5, x + 5, y + 5) for x, y in xy], crs=CRS)
+    sxy = rng.integers(0, n + 1, size=(len(shelter_caps), 2)) * spacing
+    s = shelters(*[(f"S{i}", c, Point(*p)) for i, (c, p) in enumerate(zip(shelter_caps, sxy))])
+    return b, s, r
+
+
+def person_metres(result):
+    f = result.flows[result.flows.status == "sheltered"]
+    return float((f.people * f.distance_m).sum())
+
+
+def check_capacity(result):
+    a = result.assignment
+    assert (a["assigned"] <= a["capacity"]).all()
+    f = result.flows
+    assert int(f["people"].sum()) == result.displaced
+    per = f[f.status == "sheltered"].groupby("shelter_id")["people"].sum()
+    assert per.to_dict() == {k: v for k, v in zip(a.shelter_id, a.assigned) if v}
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("k", [12, 1])
+def test_road_nodes_as_units_give_the_exact_optimum_when_places_suffice(seed, k):
+    # Everyone gets a place: grouping by road node is exact (each building walks its
+    # own snap distance whatever the assignment).  k=1 starts with one shelter per
+    # unit, so the price oracle must add the others (column generation).
+    b, s, r = grid_city(seed)
+    exact = assign_shelters(b, "residents", s, "capacity", r)
+    grouped = assign_shelters(b, "residents", s, "capacity", r, max_units=250, k_nearest=k)
+    assert exact.demand_unit == "building" and grouped.demand_unit == "road_node"
+    assert grouped.stats["lp_method"] == "highs_sparse"
+    assert grouped.unsheltered == exact.unsheltered == 0
+    assert grouped.capacity_used == exact.capacity_used == exact.displaced
+    assert person_metres(grouped) == pytest.approx(person_metres(exact),
+                                                   abs=0.01 * exact.displaced)
+    check_capacity(grouped)
+    summary = grouped.to_summary()
+    assert summary["demand_unit"] == "road_node"
+    assert summary["demand_units"] == grouped.stats["demand_units"] < len(b)
+    assert "road node" in summary["demand_note"]["en"] and summary["demand_note"]["zh"]
+    assert exact.to_summary()["demand_unit"] == "building"
+    json.dumps(summary)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_road_nodes_as_units_when_places_run_short(seed):
+    # Short of places: the same number sheltered; only who within a node stays
+    # differs, so the walk is at most one snap distance a person longer.
+    b, s, r = grid_city(seed, shelter_caps=(200, 150, 100, 250, 120))
+    exact = assign_shelters(b, "residents", s, "capacity", r)
+    grouped = assign_shelters(b, "residents", s, "capacity", r, max_units=250)
+    assert grouped.demand_unit == "road_node"
+    assert grouped.unsheltered == exact.unsheltered > 0
+    assert grouped.capacity_used == exact.capacity_used == int(s.capacity.sum())
+    check_capacity(grouped)
+    max_snap = 15 * 2 ** 0.5 + 5 * 2 ** 0.5  # a building's point to its road node
+    assert person_metres(exact) - 0.01 * exact.capacity_used <= person_metres(grouped) \
+        <= person_metres(exact) + exact.capacity_used * 2 * max_snap
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("short", [False, True])
+def test_communities_and_grid_cells_as_units(seed, short):
+    caps = (200, 150, 100, 250, 120) if short else (400, 300, 250, 500, 350)
+    b, s, r = grid_city(seed, shelter_caps=caps)
+    exact = assign_shelters(b, "residents", s, "capacity", r)
+    by_comm = assign_shelters(b, "residents", s, "capacity", r, max_units=40)
+    by_grid = assign_shelters(b, "residents", s, "capacity", r, max_units=40,
+                              group_column=None)
+    assert by_comm.demand_unit == "community"
+    assert by_comm.demand_units == b.community_id.nunique() <= 16
+    assert by_grid.demand_unit.startswith("grid_") and by_grid.demand_units <= 40
+    # A unit's buildings are within one 200 m block (or a cell of at most 500 m):
+    # moving everyone to the unit's node changes a walk by at most the walk between
+    # two points of the block along the grid (Manhattan) plus the straight access leg.
+    for res, size in ((by_comm, 200.0), (by_grid, float(by_grid.demand_unit[5:-1]))):
+        assert res.capacity_used == exact.capacity_used
+        assert res.unsheltered == exact.unsheltered
+        check_capacity(res)
+        reach = 2 * size + 2 * 50.0 + size * 2 ** 0.5 + 50.0
+        assert abs(person_metres(res) - person_metres(exact)) <= exact.capacity_used * reach
+        assert res.longest_walk_m == pytest.approx(
+            res.flows.loc[res.flows.status == "sheltered", "distance_m"].max())
+        summary = res.to_summary()
+        assert summary["demand_unit"] == res.demand_unit
+        assert summary["demand_note"]["en"] and summary["demand_note"]["zh"]
+
+
+def test_grouped_straight_line_fallback():
+    b, s, _ = grid_city(1)
+    exact = assign_shelters(b, "residents", s, "capacity", None)
+    grouped = assign_shelters(b, "residents", s, "capacity", None, max_units=40, k_nearest=1)
+    assert grouped.method == "straight_line" and grouped.demand_unit == "community"
+    assert grouped.capacity_used == exact.capacity_used
+    check_capacity(grouped)
+    # straight lines: the detour through the unit's centre is at most twice its reach
+    assert person_metres(grouped) <= person_metres(exact) + exact.capacity_used * 2 * 200 * 2 ** 0.5
+
+
+def test_grouped_unreachable_units():
+    # Buildings on a road piece with no shelter are unreachable, grouped or not.
+    b, s, r = grid_city(2)
+    island = gpd.GeoDataFrame({"road_id": ["X"]},
+                              geometry=[LineString([(5000, 0), (5000, 500)])], crs=CRS)
+    far = gpd.GeoDataFrame({"building_id": [f"F{i}" for i in range(30)],
+                            "residents": np.full(30, 3), "community_id": "CF"},
+                           geometry=[Point(5010, 10 * i) for i in range(30)], crs=CRS)
+    b2 = gpd.GeoDataFrame(gpd.pd.concat([b, far], ignore_index=True), crs=CRS)
+    r2 = gpd.GeoDataFrame(gpd.pd.concat([r, island], ignore_index=True), crs=CRS)
+    exact = assign_shelters(b2, "residents", s, "capacity", r2)
+    grouped = assign_shelters(b2, "residents", s, "capacity", r2, max_units=100)
+    assert exact.unreachable == grouped.unreachable == 90
+    assert grouped.capacity_used == exact.capacity_used
+    check_capacity(grouped)
