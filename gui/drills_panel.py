@@ -1726,6 +1726,8 @@ class DrillsPanel(QWidget):
         assignment = shelters.get("assignment") or []
         if not assignment:
             return None
+        # the shelters in use first, the busiest at the top
+        assignment = sorted(assignment, key=lambda a: -(a.get("assigned") or 0))
         status = {"ok": self.tr("ok"), "in_hazard": self.tr("in the hazard: not used"),
                   "no_location": self.tr("no location")}
         return pd.DataFrame({

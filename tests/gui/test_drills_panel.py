@@ -300,6 +300,8 @@ def test_flood_lists_export_to_csv(panel, canvas, qtbot, tmp_path, monkeypatch):
     assert ROUTES_KEY in canvas.highlights()
     panel.routes_check.setChecked(False)
     assert ROUTES_KEY not in canvas.highlights()
+    busiest = max(a["assigned"] for a in result.summary["shelters"]["assignment"])
+    assert panel.shelters_model.text(0, 1) == f"{busiest}"  # the busiest shelter on top
     entities = result.summary["legal_entities"]
     assert entities and panel.entities_model.rowCount() == len(entities)
     hazardous = [e["hazardous"] for e in entities]
