@@ -12,6 +12,18 @@ a min-cost flow by successive shortest paths over the shelters; the answer is
 checked against the linear programme's optimality conditions before it is
 returned (SciPy's HiGHS solves the LP instead should that check ever fail).
 
+City-wide hazards: above :data:`MAX_UNITS` buildings with people (a flood over
+the whole metro city displaces some 4 million people from 120,000 buildings) the
+buildings are grouped before solving — by the road node they are joined to, and
+when those are still too many by community (``community_id``) or grid cell — and
+the summary says so (``demand_unit``, ``demand_note``).  The groups are solved
+without a dense shelters × groups matrix: each keeps its :data:`K_NEAREST`
+shelters by walk, HiGHS solves that sparse transport problem, and one Dijkstra
+from a virtual source joined to every shelter at its price checks that no group
+could do better with any other shelter; groups that could get those shelters
+and it is solved again (column generation) until the check passes.  The result
+is the exact optimum for the groups.
+
 Distances are shortest paths along the road network: the roads' vertices are
 the graph's nodes (rounded to 1 cm, so lines that touch connect; segments longer
 than :data:`DENSIFY_M` get extra nodes), each segment an edge weighted by its
@@ -1083,7 +1095,8 @@ def _grouped(method, net, a_people, a_node, a_snap, a_xy, a_comm, s_node, s_snap
                             ((au, nau), (js, njs), (cost, ncost)))
         fb.check()
     stats["oracle_s"] = oracle_s
-    stats["lp_solve_s"] = lp_times
+    stats["lp_solve_s"] = float(sum(lp_times))
+    stats["lp_solve_rounds_s"] = lp_times
     stats.update(lp_method="highs_sparse", lp_rounds=rounds, arcs=len(au),
                  lp_s=time.perf_counter() - t0)
     m = len(au)
@@ -1128,6 +1141,16 @@ def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.
         The hazard: shelters that intersect it are not used.
     feedback : spatial.feedback.Feedback, optional
         Progress and cancellation.
+    max_units : int
+        Above this many buildings with people the demand is grouped: by road
+        node (``demand_unit="road_node"``), and when there are still more nodes
+        than this, by ``group_column`` (``"community"``) or by grid cells of
+        250 m, 500 m, … (``"grid_500m"``).
+    group_column : str or None
+        The demand column naming each building's community (None: grid cells).
+    k_nearest : int
+        Shelters kept per group at first on the grouped path (more are added
+        wherever the optimality check asks for them).
 
     Returns
     -------
@@ -1153,6 +1176,17 @@ def assign_shelters(demand: gpd.GeoDataFrame, people_column: str, shelters: gpd.
     nearest the road are placed first.  Costs are rounded to whole centimetres,
     and the optimum is exact for them.  Within a node, the buildings farthest
     from the road get the nearest shelters (same total, shorter longest walk).
+
+    Grouped demand (more than ``max_units`` buildings): a group's people start
+    from one road node — their own for ``road_node`` (exact while everyone gets
+    a place), else the group's road node nearest its population centre.  A
+    building's walk is then its access leg (the snap distance to its road node,
+    or the straight line to the group's node) plus the group's road distance;
+    ``longest_walk_m`` is the largest such walk (at most the group's distance
+    plus its longest access leg).  Flows are still listed per building.  The
+    optimum is exact (in whole centimetres) for the groups, certified over every
+    shelter.  On the metro city's river flood (~17,000 road nodes, 2,600 usable
+    shelters) this takes about 8 s and 0.6 GB instead of 300 s and 2.9 GB.
 
     Time: a Dijkstra from each shelter over the road graph, then a few thousand
     augmenting paths on the small graph of shelters for 50,000 people in
