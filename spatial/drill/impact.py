@@ -34,7 +34,9 @@ Rules
   pixels).
 * **Legal entities to notify**: those inside the hazard, hazardous first
   (``hazard_class`` not empty, or their ``uscc`` listed in
-  ``hazardous_sites``), then by employees (descending), then by ``uscc``.
+  ``hazardous_sites``), each group by band (most severe first); within a band
+  hazardous ones by distance from a point hazard's source (the leaking plant
+  first), the others by employees (descending); then by ``uscc``.
 * **Facilities**: schools (``pupils``), kindergartens (``capacity``),
   hospitals (``beds``), clinics, elderly_care (``beds``) — whichever layers
   exist.
@@ -632,6 +634,16 @@ def _raster_population(path, fp: gpd.GeoDataFrame, metric_crs, key: str = "popul
 
 # --------------------------------------------------------------------------- the drill
 
+def _source_point(hazard, metric: pyproj.CRS):
+    """The hazard's source point in the metric CRS (buffer or plume at a point), else None."""
+    if hazard.point is None or hazard.kind not in ("plume", "buffer"):
+        return None
+    from .hazard import _point_metric
+
+    x, y = _point_metric(hazard, metric)
+    return shapely.Point(x, y)
+
+
 def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[str, Any], *,
               base_dir=None, needs=None, feedback: Feedback | None = None) -> DrillResult:
     """Run a drill: the scenario's hazard against the workspace's layers.
@@ -739,10 +751,18 @@ def run_drill(scenario: Scenario | Mapping | str | os.PathLike, frames: Mapping[
         e = e.assign(hazardous=haz)
         emp = pd.to_numeric(e["employees"], errors="coerce") if "employees" in e.columns else \
             pd.Series(np.nan, index=e.index)
-        e = e.assign(_emp=emp.fillna(-1))
-        sort_cols = ["hazardous", "_emp"] + (["uscc"] if "uscc" in e.columns else [])
-        e = e.sort_values(sort_cols, ascending=[False, False] + [True] * (len(sort_cols) - 2),
-                          kind="stable").drop(columns="_emp")
+        # Hazardous enterprises first, the most exposed first: by band, then (for a point
+        # hazard) by distance from the source, so the leaking plant itself heads the list.
+        # The others by band, then by employees.
+        key2 = -emp.fillna(-1).to_numpy(dtype=float)
+        src = _source_point(scenario.hazard, metric)
+        if src is not None and len(e):
+            dist = shapely.distance(e.geometry.values, src)
+            key2 = np.where(haz, dist, key2)
+        e = e.assign(_k2=key2)
+        sort_cols = ["hazardous", "order", "_k2"] + (["uscc"] if "uscc" in e.columns else [])
+        e = e.sort_values(sort_cols, ascending=[False] + [True] * (len(sort_cols) - 1),
+                          kind="stable").drop(columns="_k2")
         e.insert(0, "band", e["order"].map(label_of).astype(object))
         affected["legal_entities"] = e.reset_index(drop=True)
     facilities = {}

@@ -140,12 +140,14 @@ def test_small_counts_suppressed_in_summary_not_in_affected(city):
     assert s["bands"][0]["age_0_14"] == 7
 
 
-def test_legal_entities_hazardous_first_then_by_employees(city):
+def test_legal_entities_hazardous_first_nearest_the_source_first(city):
+    # Hazardous E1 (100 m from the source) before hazardous E3 (250 m, more employees);
+    # then the others by band and employees: E2 (500) in the inner ring, E4 in the outer.
     s = run_drill(rings(), city).summary
-    assert [e["uscc"] for e in s["legal_entities"]] == ["E3", "E1", "E2", "E4"]
-    first = s["legal_entities"][0]
-    assert first["hazardous"] and first["hazard_class"] is None  # listed in hazardous_sites
-    assert s["legal_entities"][1]["hazard_class"] == "hazardous_chemicals"
+    assert [e["uscc"] for e in s["legal_entities"]] == ["E1", "E3", "E2", "E4"]
+    assert s["legal_entities"][0]["hazard_class"] == "hazardous_chemicals"
+    second = s["legal_entities"][1]
+    assert second["hazardous"] and second["hazard_class"] is None  # listed in hazardous_sites
     assert s["legal_entities"][2]["hazard_class"] is None  # empty text is not a class
     assert {e["uscc"]: e["band"] for e in s["legal_entities"]}["E4"] == "500–1000 m"
     assert s["employees"] == 10 + 500 + 50 + 3
