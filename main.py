@@ -140,6 +140,8 @@ def _gui_args(p):
     p.add_argument("--size", default="1600x1000", help="window size for --screenshot, WxH")
     p.add_argument("--run-query", default=None, metavar="QUERY.json",
                    help="load this query into the query builder and run it (e.g. for a screenshot)")
+    p.add_argument("--run-drill", default=None, metavar="NAME",
+                   help="load the workspace's saved scenario NAME into the Drills panel and run it")
     p.add_argument("--lang", choices=("zh", "en"), default=None)
 
 

@@ -92,6 +92,11 @@ def run_gui(args, lang: str) -> int:
         window.query_builder.load_document(Path(args.run_query))
         window.query_builder.resultReady.connect(lambda _r: window.canvas.refresh())
         QTimer.singleShot(0, window.query_builder.run)
+    run_drill = getattr(args, "run_drill", None)
+    if run_drill and workspace is not None:
+        window.docks["Drills"].raise_()
+        window.drills.load_scenario(run_drill)
+        QTimer.singleShot(0, window.drills.run)
     if args.screenshot:
         try:
             w, h = (int(v) for v in args.size.lower().split("x"))
@@ -108,7 +113,11 @@ def run_gui(args, lang: str) -> int:
             shot.append(True)
             QTimer.singleShot(200, lambda: (window.grab().save(str(out)), app.quit()))
 
-        if workspace is not None and args.run_query:
+        if workspace is not None and run_drill:
+            window.drills.resultReady.connect(lambda _r: QTimer.singleShot(
+                300, lambda: (window.canvas.wait_until_rendered(30000), shoot())))
+            QTimer.singleShot(60000, shoot)
+        elif workspace is not None and args.run_query:
             # shoot once the result is drawn: the render after the result arrived
             window.query_builder.resultReady.connect(lambda _r: QTimer.singleShot(
                 300, lambda: (window.canvas.wait_until_rendered(30000), shoot())))

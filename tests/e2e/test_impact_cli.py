@@ -98,3 +98,13 @@ def test_info_names_the_scenarios():
     proc = run("info", "small", check=0)
     assert "scenarios: chlorine_leak, flood_zones, river_flood" in proc.stdout
     assert "演练情景：" in run("info", "shanghai", lang="zh", check=0).stdout
+
+
+def test_gui_runs_a_saved_drill_for_a_screenshot(tmp_path):
+    out = tmp_path / "drill.png"
+    run("--sample", "small", "--run-drill", "chlorine_leak", "--screenshot", str(out),
+        "--size", "1200x800", lang=None, check=0)
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert image.width() == 1200 and image.height() == 800
