@@ -519,6 +519,11 @@ class DrillsPanel(QWidget):
         sform = QFormLayout(shelter_box)
         sform.addRow(self.tr("Layer:"), self.shelter_layer_combo)
         sform.addRow(self.tr("Capacity:"), self.capacity_combo)
+        self.needs_button = QPushButton(self.tr("Needs profile…"))
+        self.needs_button.setToolTip(self.tr("Minimum needs per displaced person per day "
+                                             "(water, food, toilets …): edit the rates"))
+        self.needs_button.clicked.connect(self.edit_needs)
+        sform.addRow(self.tr("Needs:"), self.needs_button)
 
         page = QWidget()
         v = QVBoxLayout(page)
@@ -1187,6 +1192,22 @@ class DrillsPanel(QWidget):
         if kind == "raster" and not self.raster_combo.currentData():
             return self.tr("The workspace has no raster layer.")
         return None
+
+    def edit_needs(self) -> bool:
+        """Edit the scenario's minimum-needs rates in a dialog; True when changed."""
+        from .needs_dialog import NeedsDialog
+
+        dialog = NeedsDialog(self._doc_extra.get("needs"), self.lang, self)
+        self._needs_dialog = dialog  # for tests
+        if dialog.exec() != NeedsDialog.DialogCode.Accepted:
+            return False
+        doc = dialog.needs_doc()
+        if doc is None:
+            self._doc_extra.pop("needs", None)
+        else:
+            self._doc_extra["needs"] = doc
+        self._changed()
+        return True
 
     def _changed(self, *args) -> None:
         if self._loading:

@@ -391,3 +391,31 @@ def test_buffer_around_every_feature_of_a_layer(panel, qtbot):
     assert panel.scenario is None and "one point" in panel.hint_label.text()
     panel.set_point(527500.0, 3387000.0, "EPSG:4547")
     assert panel.scenario is not None and panel.site_combo.currentIndex() == 0
+
+
+def test_needs_profile_is_editable_and_reaches_the_drill(panel, small_ws, monkeypatch):
+    from gui.needs_dialog import NeedsDialog
+    from spatial.drill import run_drill
+
+    panel.load_scenario("chlorine_leak")
+
+    def accept_with_more_water(dialog):
+        assert dialog.spins["water_drinking"].value() == 3.0  # the cited default
+        dialog.spins["water_drinking"].setValue(5.0)
+        return NeedsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(NeedsDialog, "exec", accept_with_more_water)
+    assert panel.edit_needs()
+    doc = panel.scenario_doc()
+    assert doc["needs"] == {"overrides": {"water_drinking": 5.0}}
+    s = run_drill(doc, small_ws.frames(), base_dir=small_ws.folder).summary
+    water = next(i for i in s["needs"]["items"] if i["key"] == "water_drinking")
+    assert water["quantity"] == pytest.approx(5.0 * s["shelters"]["displaced"])
+
+    def reset(dialog):
+        dialog.reset()
+        return NeedsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(NeedsDialog, "exec", reset)
+    assert panel.edit_needs()
+    assert "needs" not in panel.scenario_doc()  # back to the default profile
