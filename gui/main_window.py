@@ -184,6 +184,12 @@ class MainWindow(QMainWindow):
         self._set_tooltip(action)
         return action
 
+    def _on_tool_changed(self, name: str) -> None:
+        """Keep the toolbar's checked tool in step when a panel switches the map tool."""
+        act = self.tool_actions.get(name)
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
+
     @staticmethod
     def _set_tooltip(action: QAction) -> None:
         """Tooltip = the action's text (without the & accelerator) and its shortcut."""
@@ -362,6 +368,7 @@ class MainWindow(QMainWindow):
         self.canvas.scaleChanged.connect(
             lambda s: self.status_scale.setText(self.tr("Scale 1:{0}").replace("{0}", f"{s:,.0f}")))
         self.canvas.measured.connect(self._on_measured)
+        self.canvas.toolChanged.connect(self._on_tool_changed)
         self.canvas.featuresIdentified.connect(self._on_identified)
 
     def _on_cursor(self, x: float, y: float) -> None:

@@ -340,6 +340,7 @@ def test_main_window_has_the_drills_panel_wired_to_the_canvas(qtbot, tmp_path):
     assert w.drills.canvas is w.canvas
     w.drills.place_button.click()
     assert w.canvas.tool() == "draw_point"
+    assert w.tool_actions["draw_point"].isChecked()  # the toolbar follows the panel's tool
     w.canvas.geometryDrawn.emit(shapely.Point(np.mean(w.canvas.extent()[::2]),
                                               np.mean(w.canvas.extent()[1::2])))
     qtbot.waitUntil(lambda: FOOTPRINT_KEY in w.canvas.highlights(), timeout=5000)
