@@ -314,6 +314,18 @@
         <translation>容量：</translation>
     </message>
     <message>
+        <source>Needs profile…</source>
+        <translation>需求标准…</translation>
+    </message>
+    <message>
+        <source>Minimum needs per displaced person per day (water, food, toilets …): edit the rates</source>
+        <translation>每名转移人员每日的最低需求（饮用水、食品、厕所 …）：编辑定额</translation>
+    </message>
+    <message>
+        <source>Needs:</source>
+        <translation>物资需求：</translation>
+    </message>
+    <message>
         <source>Place on map</source>
         <translation>在地图上选点</translation>
     </message>
@@ -1423,6 +1435,33 @@
         <source>No map loaded</source>
         <extracomment>Tool names accepted by :meth:`MapCanvas.set_tool`. Python hands the GIL between threads every this many seconds at most; the default 5 ms lets a busy render thread delay each UI-thread slot by 5 ms. Quiet time after a pan or zoom before a fresh render starts. Pixel tolerance of identify and click-select. Zoom factor of zoom_in/zoom_out and of one wheel notch. Features listed per layer by identify. Keep the prepared layers of this many map CRSs.</extracomment>
         <translation>未加载地图</translation>
+    </message>
+</context>
+<context>
+    <name>NeedsDialog</name>
+    <message>
+        <source>Minimum needs per displaced person</source>
+        <translation>每名转移人员的最低需求</translation>
+    </message>
+    <message>
+        <source>Need</source>
+        <translation>物资</translation>
+    </message>
+    <message>
+        <source>Per person</source>
+        <translation>人均每日</translation>
+    </message>
+    <message>
+        <source>Default</source>
+        <translation>默认值</translation>
+    </message>
+    <message>
+        <source>Default profile: {0}</source>
+        <translation>默认标准：{0}</translation>
+    </message>
+    <message>
+        <source>Reset to defaults</source>
+        <translation>恢复默认值</translation>
     </message>
 </context>
 <context>
