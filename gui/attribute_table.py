@@ -83,9 +83,6 @@ _SELECTED_BRUSH = QBrush(QColor(255, 214, 0, 90))
 _NULL_BRUSH = QBrush(QColor("#9a9a9a"))
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("FrameTableModel", text)
-
 
 class FilterError(ValueError):
     """A filter expression that cannot be applied (the message says why)."""
@@ -135,12 +132,12 @@ def parse_filter(text: str, columns) -> tuple | None:
     if col not in columns:
         if op in ("contains", "isnull", "notnull"):  # words: just text to search for
             return ("", "search", text)
-        raise FilterError(_tr("unknown column '{0}'; columns: {1}").replace("{0}", col)
+        raise FilterError(QCoreApplication.translate("FrameTableModel", "unknown column '{0}'; columns: {1}").replace("{0}", col)
                           .replace("{1}", ", ".join(map(str, columns))))
     if op in ("isnull", "notnull"):
         return (col, op, None)
     if raw == "":
-        raise FilterError(_tr("a value is missing after '{0}'")
+        raise FilterError(QCoreApplication.translate("FrameTableModel", "a value is missing after '{0}'")
                           .replace("{0}", m.group("op").strip()))
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
         return (col, op, raw[1:-1])
@@ -450,14 +447,14 @@ class FrameTableModel(QAbstractTableModel):
                 out = s.str.contains(str(value), case=False, regex=False, na=False)
             elif numeric:
                 if isinstance(value, str):
-                    raise FilterError(_tr("column '{0}' holds numbers; '{1}' is not a number")
+                    raise FilterError(QCoreApplication.translate("FrameTableModel", "column '{0}' holds numbers; '{1}' is not a number")
                                       .replace("{0}", str(col)).replace("{1}", value))
                 out = getattr(s, op)(value)
             elif pd.api.types.is_bool_dtype(s.dtype):
                 truth = {"true": True, "1": True, "yes": True, "false": False, "0": False,
                          "no": False}.get(str(value).lower())
                 if truth is None:
-                    raise FilterError(_tr("column '{0}' holds true/false; got '{1}'")
+                    raise FilterError(QCoreApplication.translate("FrameTableModel", "column '{0}' holds true/false; got '{1}'")
                                       .replace("{0}", str(col)).replace("{1}", str(value)))
                 out = getattr(s, op)(truth)
             elif pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -467,7 +464,7 @@ class FrameTableModel(QAbstractTableModel):
         except FilterError:
             raise
         except (TypeError, ValueError) as exc:
-            raise FilterError(_tr("cannot compare column '{0}' with '{1}': {2}")
+            raise FilterError(QCoreApplication.translate("FrameTableModel", "cannot compare column '{0}' with '{1}': {2}")
                               .replace("{0}", str(col)).replace("{1}", str(value))
                               .replace("{2}", str(exc))) from None
         mask = pd.Series(out).fillna(False).to_numpy(dtype=bool)

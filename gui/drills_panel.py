@@ -114,9 +114,6 @@ RESULT_KEYS = (BUILDINGS_KEY, ENTITIES_KEY, FACILITIES_KEY, ROUTES_KEY)
 _SUPPRESSED = f"<{SUPPRESSION_THRESHOLD}"
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("DrillsPanel", text)
-
 
 def _lang(lang: str) -> str:
     return "zh" if str(lang).lower().startswith("zh") else "en"
@@ -129,17 +126,17 @@ def compass_point(deg: float) -> str:
 
 def kind_label(kind: str) -> str:
     labels = {
-        "plume": _tr("Gas plume (wind)"),
-        "buffer": _tr("Rings around a point"),
-        "zones": _tr("Zones of a polygon layer"),
-        "raster": _tr("Raster above a threshold"),
-        "drawn": _tr("Area drawn on the map"),
+        "plume": QCoreApplication.translate("DrillsPanel", "Gas plume (wind)"),
+        "buffer": QCoreApplication.translate("DrillsPanel", "Rings around a point"),
+        "zones": QCoreApplication.translate("DrillsPanel", "Zones of a polygon layer"),
+        "raster": QCoreApplication.translate("DrillsPanel", "Raster above a threshold"),
+        "drawn": QCoreApplication.translate("DrillsPanel", "Area drawn on the map"),
     }
     return labels.get(kind, kind)
 
 
 def shape_label(shape: str) -> str:
-    return {"sector": _tr("Sector"), "gaussian": _tr("Gaussian teardrop")}.get(shape, shape)
+    return {"sector": QCoreApplication.translate("DrillsPanel", "Sector"), "gaussian": QCoreApplication.translate("DrillsPanel", "Gaussian teardrop")}.get(shape, shape)
 
 
 def _number(v: float) -> int | float:
@@ -208,14 +205,14 @@ def _is_hazardous(entity: dict) -> bool:
 
 
 def facility_label(layer: str) -> str:
-    labels = {"schools": _tr("Schools"), "kindergartens": _tr("Kindergartens"),
-              "hospitals": _tr("Hospitals"), "clinics": _tr("Clinics"),
-              "elderly_care": _tr("Elderly-care homes")}
+    labels = {"schools": QCoreApplication.translate("DrillsPanel", "Schools"), "kindergartens": QCoreApplication.translate("DrillsPanel", "Kindergartens"),
+              "hospitals": QCoreApplication.translate("DrillsPanel", "Hospitals"), "clinics": QCoreApplication.translate("DrillsPanel", "Clinics"),
+              "elderly_care": QCoreApplication.translate("DrillsPanel", "Elderly-care homes")}
     return labels.get(layer, layer)
 
 
 def _extra_label(extra: str) -> str:
-    return {"pupils": _tr("pupils"), "beds": _tr("beds"), "capacity": _tr("places")}.get(extra,
+    return {"pupils": QCoreApplication.translate("DrillsPanel", "pupils"), "beds": QCoreApplication.translate("DrillsPanel", "beds"), "capacity": QCoreApplication.translate("DrillsPanel", "places")}.get(extra,
                                                                                         extra)
 
 
@@ -229,14 +226,14 @@ def key_numbers(summary: dict, titles: dict | None = None) -> list[tuple[str, st
     shelters = summary.get("shelters") or {}
     roads = summary.get("roads_cut") or {}
     rows = [
-        ("residents", _tr("Residents"), summary.get("residents"), True),
-        ("age_0_14", _tr("Aged 0–14"), summary.get("age_0_14"), True),
-        ("age_15_64", _tr("Aged 15–64"), summary.get("age_15_64"), True),
-        ("age_65_plus", _tr("Aged 65 and over"), summary.get("age_65_plus"), True),
-        ("buildings", _tr("Buildings"), summary.get("buildings"), False),
-        ("legal_entities", _tr("Enterprises to notify"), len(entities), False),
-        ("hazardous", _tr("Hazardous-chemical enterprises"), hazardous, False),
-        ("employees", _tr("Employees of these enterprises"), summary.get("employees"), True),
+        ("residents", QCoreApplication.translate("DrillsPanel", "Residents"), summary.get("residents"), True),
+        ("age_0_14", QCoreApplication.translate("DrillsPanel", "Aged 0–14"), summary.get("age_0_14"), True),
+        ("age_15_64", QCoreApplication.translate("DrillsPanel", "Aged 15–64"), summary.get("age_15_64"), True),
+        ("age_65_plus", QCoreApplication.translate("DrillsPanel", "Aged 65 and over"), summary.get("age_65_plus"), True),
+        ("buildings", QCoreApplication.translate("DrillsPanel", "Buildings"), summary.get("buildings"), False),
+        ("legal_entities", QCoreApplication.translate("DrillsPanel", "Enterprises to notify"), len(entities), False),
+        ("hazardous", QCoreApplication.translate("DrillsPanel", "Hazardous-chemical enterprises"), hazardous, False),
+        ("employees", QCoreApplication.translate("DrillsPanel", "Employees of these enterprises"), summary.get("employees"), True),
     ]
     facilities = summary.get("facilities") or {}
     order = [n for n in FACILITY_LAYERS if n in facilities] + \
@@ -250,16 +247,16 @@ def key_numbers(summary: dict, titles: dict | None = None) -> list[tuple[str, st
                 rows.append((f"{layer}.{extra}", f"{label}: {_extra_label(extra)}",
                              fac.get(extra), extra == "pupils"))
     if roads.get("count"):
-        rows.append(("roads_cut", _tr("Roads cut"), roads.get("count"), False))
-        rows.append(("roads_cut.length_m", _tr("Length of roads cut (m)"),
+        rows.append(("roads_cut", QCoreApplication.translate("DrillsPanel", "Roads cut"), roads.get("count"), False))
+        rows.append(("roads_cut.length_m", QCoreApplication.translate("DrillsPanel", "Length of roads cut (m)"),
                      None if roads.get("length_m") is None else round(roads["length_m"]),
                      False))
     if shelters:
         rows += [
-            ("shelters.displaced", _tr("Displaced residents"), shelters.get("displaced"), True),
-            ("shelters.capacity", _tr("Shelter capacity"), shelters.get("capacity"), False),
-            ("shelters.unsheltered", _tr("Unsheltered"), shelters.get("unsheltered"), True),
-            ("shelters.longest_walk_m", _tr("Longest walk (m)"),
+            ("shelters.displaced", QCoreApplication.translate("DrillsPanel", "Displaced residents"), shelters.get("displaced"), True),
+            ("shelters.capacity", QCoreApplication.translate("DrillsPanel", "Shelter capacity"), shelters.get("capacity"), False),
+            ("shelters.unsheltered", QCoreApplication.translate("DrillsPanel", "Unsheltered"), shelters.get("unsheltered"), True),
+            ("shelters.longest_walk_m", QCoreApplication.translate("DrillsPanel", "Longest walk (m)"),
              None if shelters.get("longest_walk_m") is None
              else round(shelters["longest_walk_m"]), False),
         ]
@@ -272,7 +269,7 @@ def _format_value(value, people: bool) -> str:
 
 def _difference(a, b, people: bool) -> str:
     if a is None or b is None:
-        return "—" if not people else _tr("n/a")
+        return "—" if not people else QCoreApplication.translate("DrillsPanel", "n/a")
     try:
         d = float(b) - float(a)
     except (TypeError, ValueError):

@@ -46,9 +46,6 @@ from .workers import start_worker
 __all__ = ["ImportDialog", "StagedImport"]
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ImportDialog", text)
-
 
 _EXTENT_CACHE: dict[tuple, object] = {}
 
@@ -118,12 +115,12 @@ class StagedImport:
         for op, what, _ in self.ops:
             if op == "remove":
                 if what not in workspace.registry:
-                    raise ValueError(_tr("The layer '{0}' is no longer in the workspace.")
+                    raise ValueError(QCoreApplication.translate("ImportDialog", "The layer '{0}' is no longer in the workspace.")
                                      .replace("{0}", what))
                 names.pop(what.lower(), None)
             else:
                 if what.name.lower() in names:
-                    raise ValueError(_tr("A layer named '{0}' was added meanwhile; import "
+                    raise ValueError(QCoreApplication.translate("ImportDialog", "A layer named '{0}' was added meanwhile; import "
                                          "again with another name.")
                                      .replace("{0}", names[what.name.lower()]))
                 names[what.name.lower()] = what.name

@@ -198,7 +198,6 @@
     <name>DrillsPanel</name>
     <message>
         <source>Scenario</source>
-        <extracomment>Hazard kinds in the order the form offers them. Kinds whose footprint is cheap enough to preview on the UI thread. Facility layers listed in the summary, in this order (whichever exist). Layers offered as &quot;around every feature of&quot; sources of a buffer hazard (when present).</extracomment>
         <translation>情景</translation>
     </message>
     <message>
@@ -408,6 +407,115 @@
     <message>
         <source>Buildings</source>
         <translation>建筑物</translation>
+    </message>
+    <message>
+        <source>Gas plume (wind)</source>
+        <extracomment>Hazard kinds in the order the form offers them. Kinds whose footprint is cheap enough to preview on the UI thread. Facility layers listed in the summary, in this order (whichever exist). Layers offered as &quot;around every feature of&quot; sources of a buffer hazard (when present).</extracomment>
+        <translation>气体羽流（风向）</translation>
+    </message>
+    <message>
+        <source>Rings around a point</source>
+        <translation>点周围的环形缓冲区</translation>
+    </message>
+    <message>
+        <source>Zones of a polygon layer</source>
+        <translation>面图层的分区</translation>
+    </message>
+    <message>
+        <source>Raster above a threshold</source>
+        <translation>栅格超过阈值</translation>
+    </message>
+    <message>
+        <source>Area drawn on the map</source>
+        <translation>在地图上绘制的区域</translation>
+    </message>
+    <message>
+        <source>Sector</source>
+        <translation>扇形</translation>
+    </message>
+    <message>
+        <source>Gaussian teardrop</source>
+        <translation>高斯泪滴形</translation>
+    </message>
+    <message>
+        <source>Schools</source>
+        <translation>中小学校</translation>
+    </message>
+    <message>
+        <source>Kindergartens</source>
+        <translation>幼儿园</translation>
+    </message>
+    <message>
+        <source>Hospitals</source>
+        <translation>医院</translation>
+    </message>
+    <message>
+        <source>Clinics</source>
+        <translation>社区卫生服务站</translation>
+    </message>
+    <message>
+        <source>Elderly-care homes</source>
+        <translation>养老机构</translation>
+    </message>
+    <message>
+        <source>pupils</source>
+        <translation>学生数</translation>
+    </message>
+    <message>
+        <source>beds</source>
+        <translation>床位</translation>
+    </message>
+    <message>
+        <source>places</source>
+        <translation>学位</translation>
+    </message>
+    <message>
+        <source>Aged 0–14</source>
+        <translation>0–14 岁</translation>
+    </message>
+    <message>
+        <source>Aged 15–64</source>
+        <translation>15–64 岁</translation>
+    </message>
+    <message>
+        <source>Aged 65 and over</source>
+        <translation>65 岁及以上</translation>
+    </message>
+    <message>
+        <source>Enterprises to notify</source>
+        <translation>需通知的企业</translation>
+    </message>
+    <message>
+        <source>Hazardous-chemical enterprises</source>
+        <translation>危化企业</translation>
+    </message>
+    <message>
+        <source>Employees of these enterprises</source>
+        <translation>这些企业的从业人员</translation>
+    </message>
+    <message>
+        <source>Roads cut</source>
+        <translation>被淹道路</translation>
+    </message>
+    <message>
+        <source>Length of roads cut (m)</source>
+        <translation>被淹道路长度（米）</translation>
+    </message>
+    <message>
+        <source>Displaced residents</source>
+        <translation>需安置居民</translation>
+    </message>
+    <message>
+        <source>Shelter capacity</source>
+        <translation>避难场所容量</translation>
+    </message>
+    <message>
+        <source>Unsheltered</source>
+        <translation>未安置</translation>
+    </message>
+    <message>
+        <source>n/a</source>
+        <translation>无</translation>
     </message>
     <message>
         <source>Enterprises</source>
@@ -809,9 +917,29 @@
 <context>
     <name>FrameTableModel</name>
     <message>
-        <source>People count: values below {0} are not shown.</source>
+        <source>unknown column &apos;{0}&apos;; columns: {1}</source>
         <extracomment>Item data role: the source row (position in the frame) of a display row. Above this many separate runs of selected rows the view&apos;s own selection is not rebuilt (Qt checks it range by range); selected rows stay highlighted by the model.</extracomment>
+        <translation>未知字段“{0}”；现有字段：{1}</translation>
+    </message>
+    <message>
+        <source>a value is missing after &apos;{0}&apos;</source>
+        <translation>“{0}”之后缺少值</translation>
+    </message>
+    <message>
+        <source>People count: values below {0} are not shown.</source>
         <translation>人数：小于 {0} 的数值不显示。</translation>
+    </message>
+    <message>
+        <source>column &apos;{0}&apos; holds numbers; &apos;{1}&apos; is not a number</source>
+        <translation>字段“{0}”为数值型；“{1}”不是数字</translation>
+    </message>
+    <message>
+        <source>column &apos;{0}&apos; holds true/false; got &apos;{1}&apos;</source>
+        <translation>字段“{0}”为真/假值；收到“{1}”</translation>
+    </message>
+    <message>
+        <source>cannot compare column &apos;{0}&apos; with &apos;{1}&apos;: {2}</source>
+        <translation>无法将字段“{0}”与“{1}”比较：{2}</translation>
     </message>
 </context>
 <context>
@@ -831,6 +959,14 @@
 </context>
 <context>
     <name>ImportDialog</name>
+    <message>
+        <source>The layer &apos;{0}&apos; is no longer in the workspace.</source>
+        <translation>图层“{0}”已不在工作空间中。</translation>
+    </message>
+    <message>
+        <source>A layer named &apos;{0}&apos; was added meanwhile; import again with another name.</source>
+        <translation>此间已添加名为“{0}”的图层；请换一个名称重新导入。</translation>
+    </message>
     <message>
         <source>Add layer from file</source>
         <translation>从文件添加图层</translation>
