@@ -74,17 +74,20 @@ class VectorEntry:
     style : Style
         Snapshot; later edits come through :meth:`set_style`.
     map_crs : CRS-like or None
+    family : {"point", "line", "polygon"}, optional
+        When the caller knows it (a layer caches its geometry type); else it is
+        worked out from the geometries.
     """
 
     kind = "vector"
 
     def __init__(self, name: str, frame, crs, style, map_crs, *,
-                 label_column: str | None = None) -> None:
+                 label_column: str | None = None, family: str | None = None) -> None:
         self.name = name
         self.frame = frame
         self.crs = crs
         self.map_crs = map_crs
-        self.family = geometry_family(frame) or "polygon"
+        self.family = family or geometry_family(frame) or "polygon"
         self._style_state = (0, (style or SingleStyle()).copy())
         if label_column is not None and label_column not in frame.columns:
             label_column = None

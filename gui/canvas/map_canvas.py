@@ -298,7 +298,8 @@ class MapCanvas(QWidget):
         if entry is None:
             if isinstance(layer, VectorLayer):
                 entry = VectorEntry(layer.name, layer.data, layer.crs, layer.style, self._map_crs,
-                                    label_column=LABEL_COLUMNS.get(layer.name))
+                                    label_column=LABEL_COLUMNS.get(layer.name),
+                                    family=_family(layer.geometry_type))
             elif isinstance(layer, RasterLayer):
                 entry = RasterEntry(layer, self._map_crs)
             else:
@@ -934,6 +935,18 @@ class MapCanvas(QWidget):
     def shutdown(self) -> None:
         """Stop the render thread (also done when the widget is destroyed)."""
         _stop_box(self._render_box)
+
+
+def _family(geometry_type: str | None) -> str | None:
+    """The drawing family of a layer's (cached) geometry type; ``None`` when it mixes
+    families or is unknown (the entry then looks at the geometries itself)."""
+    if not geometry_type or geometry_type in ("Geometry", "GeometryCollection"):
+        return None
+    if "Polygon" in geometry_type:
+        return "polygon"
+    if "LineString" in geometry_type:
+        return "line"
+    return "point" if "Point" in geometry_type else None
 
 
 def _prepare_steps(entries):
