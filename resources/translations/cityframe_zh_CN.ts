@@ -286,7 +286,7 @@
     </message>
     <message>
         <source>Length:</source>
-        <translation>长度：</translation>
+        <translation>扩散长度：</translation>
     </message>
     <message>
         <source>Spread:</source>
@@ -294,11 +294,11 @@
     </message>
     <message>
         <source>Shape:</source>
-        <translation>形状：</translation>
+        <translation>扩散形状：</translation>
     </message>
     <message>
         <source>Rings (m):</source>
-        <translation>缓冲环（米）：</translation>
+        <translation>分环距离（米）：</translation>
     </message>
     <message>
         <source>Shelters</source>
@@ -350,7 +350,7 @@
     </message>
     <message>
         <source>Class column:</source>
-        <translation>等级字段：</translation>
+        <translation>分级字段：</translation>
     </message>
     <message>
         <source>Cells at or above this value are the hazard (e.g. flood depth 0.3 m)</source>
@@ -439,7 +439,7 @@
     </message>
     <message>
         <source>Schools</source>
-        <translation>中小学校</translation>
+        <translation>学校</translation>
     </message>
     <message>
         <source>Kindergartens</source>
@@ -495,15 +495,15 @@
     </message>
     <message>
         <source>Roads cut</source>
-        <translation>被淹道路</translation>
+        <translation>受阻道路</translation>
     </message>
     <message>
         <source>Length of roads cut (m)</source>
-        <translation>被淹道路长度（米）</translation>
+        <translation>受阻道路长度（米）</translation>
     </message>
     <message>
         <source>Displaced residents</source>
-        <translation>需安置居民</translation>
+        <translation>需转移人口</translation>
     </message>
     <message>
         <source>Shelter capacity</source>
@@ -559,7 +559,7 @@
     </message>
     <message>
         <source>Per day</source>
-        <translation>每日</translation>
+        <translation>每天</translation>
     </message>
     <message>
         <source>Unit</source>
@@ -575,7 +575,7 @@
     </message>
     <message>
         <source>Needs of the displaced per day:</source>
-        <translation>转移人员每日物资需求：</translation>
+        <translation>需转移人口每天物资需求：</translation>
     </message>
     <message>
         <source>Summary</source>
@@ -591,7 +591,7 @@
     </message>
     <message>
         <source>Facilities</source>
-        <translation>设施</translation>
+        <translation>重要设施</translation>
     </message>
     <message>
         <source>Report (HTML)…</source>
@@ -771,7 +771,7 @@
     </message>
     <message>
         <source>Needs of the displaced: {0}</source>
-        <translation>转移人员物资需求：{0}</translation>
+        <translation>需转移人口物资需求：{0}</translation>
     </message>
     <message>
         <source>(capacity {0})</source>
@@ -787,7 +787,7 @@
     </message>
     <message>
         <source>hazardous site</source>
-        <translation>危险源</translation>
+        <translation>危险源单位</translation>
     </message>
     <message>
         <source>Name</source>
@@ -795,7 +795,7 @@
     </message>
     <message>
         <source>Employees</source>
-        <translation>员工人数</translation>
+        <translation>从业人员</translation>
     </message>
     <message>
         <source>USCC</source>
@@ -827,7 +827,7 @@
     </message>
     <message>
         <source>in the hazard: not used</source>
-        <translation>位于危害范围内：不启用</translation>
+        <translation>位于危害范围内：不使用</translation>
     </message>
     <message>
         <source>no location</source>
@@ -863,7 +863,7 @@
     </message>
     <message>
         <source>Export facilities</source>
-        <translation>导出设施</translation>
+        <translation>导出重要设施</translation>
     </message>
     <message>
         <source>CSV (*.csv)</source>
@@ -1585,7 +1585,7 @@
     </message>
     <message>
         <source>Per person</source>
-        <translation>人均每日</translation>
+        <translation>每人每天</translation>
     </message>
     <message>
         <source>Default</source>
