@@ -411,7 +411,7 @@
     <message>
         <source>Gas plume (wind)</source>
         <extracomment>Hazard kinds in the order the form offers them. Kinds whose footprint is cheap enough to preview on the UI thread. Facility layers listed in the summary, in this order (whichever exist). Layers offered as &quot;around every feature of&quot; sources of a buffer hazard (when present).</extracomment>
-        <translation>气体羽流（风向）</translation>
+        <translation>气体羽流（随风扩散）</translation>
     </message>
     <message>
         <source>Rings around a point</source>
@@ -667,7 +667,7 @@
     </message>
     <message>
         <source>Place the source on the map or pick a hazardous site.</source>
-        <translation>请在地图上选定危害源位置，或选择危险源。</translation>
+        <translation>请在地图上选点或选择危险源。</translation>
     </message>
     <message>
         <source>Draw the area on the map.</source>
