@@ -44,7 +44,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from spatial.errors import CityFrameError, CRSError
+from spatial.query.model import _is_bool, _is_number, _plain, _type_word
 
 __all__ = [
     "DEFAULT_CRS",
@@ -170,22 +170,10 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _is_bool(v: Any) -> bool:
-    return isinstance(v, bool) or type(v).__name__ == "bool_"
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not _is_bool(v)
 
 
-def _plain(v: Any) -> Any:
-    if _is_bool(v):
-        return bool(v)
-    if isinstance(v, numbers.Integral):
-        return int(v)
-    if isinstance(v, numbers.Real):
-        return float(v)
-    return v
 
 
 def _show(v: Any) -> str:
@@ -195,20 +183,6 @@ def _show(v: Any) -> str:
         return repr(v)
 
 
-def _type_word(v: Any) -> str:
-    if v is None:
-        return "null"
-    if _is_bool(v):
-        return "true/false"
-    if _is_number(v):
-        return "a number"
-    if isinstance(v, str):
-        return "text"
-    if isinstance(v, (list, tuple)):
-        return "a list"
-    if isinstance(v, Mapping):
-        return "an object"
-    return type(v).__name__
 
 
 def _looks_numeric(text: str) -> bool:
