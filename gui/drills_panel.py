@@ -71,6 +71,7 @@ from PySide6.QtWidgets import (
 from layers.export import export_frame
 from layers.raster import RasterLayer
 from layers.vector import VectorLayer
+from spatial.drill.report import compass
 from spatial.privacy import SUPPRESSION_THRESHOLD
 
 from .chart import BarChart
@@ -471,7 +472,7 @@ class DrillsPanel(QWidget):
         self.length_spin = QSpinBox()
         self.length_spin.setRange(10, 100000)
         self.length_spin.setSingleStep(250)
-        self.length_spin.setSuffix(" m")
+        self.length_spin.setSuffix(self.tr(" m"))
         self.length_spin.setToolTip(self.tr("How far downwind the plume reaches"))
         self.length_spin.valueChanged.connect(self._changed)
         self.spread_spin = QSpinBox()
@@ -975,8 +976,8 @@ class DrillsPanel(QWidget):
     def _wind_changed(self, deg: int) -> None:
         self._sync_dial(deg)
         self.wind_hint.setText(self.tr("from {0}, towards {1}")
-                               .replace("{0}", compass_point(deg))
-                               .replace("{1}", compass_point(deg + 180)))
+                               .replace("{0}", compass(deg, self.lang))
+                               .replace("{1}", compass(deg + 180, self.lang)))
         self._changed()
 
     def set_wind(self, deg: float) -> None:

@@ -518,6 +518,10 @@
         <translation>无</translation>
     </message>
     <message>
+        <source> m</source>
+        <translation> 米</translation>
+    </message>
+    <message>
         <source>Enterprises</source>
         <translation>企业</translation>
     </message>
