@@ -252,7 +252,10 @@ def key_numbers(summary: dict, titles: dict | None = None) -> list[tuple[str, st
         rows.append(("roads_cut.length_m", QCoreApplication.translate("DrillsPanel", "Length of roads cut (m)"),
                      None if roads.get("length_m") is None else round(roads["length_m"]),
                      False))
-    if shelters:
+    if shelters and shelters.get("method") == "none":  # no assignment asked for: no capacity
+        rows.append(("shelters.displaced", QCoreApplication.translate(
+            "DrillsPanel", "Displaced residents"), shelters.get("displaced"), True))
+    elif shelters:
         rows += [
             ("shelters.displaced", QCoreApplication.translate("DrillsPanel", "Displaced residents"), shelters.get("displaced"), True),
             ("shelters.capacity", QCoreApplication.translate("DrillsPanel", "Shelter capacity"), shelters.get("capacity"), False),
@@ -1555,7 +1558,7 @@ class DrillsPanel(QWidget):
             self.tr("<b>{0}</b> enterprises to notify ({1} hazardous)")
             .replace("{0}", f"{len(entities):,}").replace("{1}", f"{hazardous:,}"),
         ]
-        if shelters:
+        if shelters and shelters.get("method") != "none":
             parts.append(self.tr("<b>{0}</b> unsheltered")
                          .replace("{0}", _people(shelters.get("unsheltered"))))
         run_at = str(s.get("run_at") or getattr(result, "run_at", ""))
@@ -1601,7 +1604,7 @@ class DrillsPanel(QWidget):
         self.export_facilities_button.setEnabled(len(self.facilities_frame()) > 0)
 
         # shelters and needs
-        if shelters:
+        if shelters and shelters.get("method") != "none":
             method = shelters.get("method")
             note = shelters.get("note")
             method_text = (note.get(self.lang) or note.get("en", "")) if isinstance(note, dict) \

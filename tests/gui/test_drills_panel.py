@@ -420,3 +420,15 @@ def test_needs_profile_is_editable_and_reaches_the_drill(panel, small_ws, monkey
     monkeypatch.setattr(NeedsDialog, "exec", reset)
     assert panel.edit_needs()
     assert "needs" not in panel.scenario_doc()  # back to the default profile
+
+
+def test_a_drill_without_shelters_does_not_claim_everyone_is_unsheltered():
+    summary = {"residents": 40, "age_0_14": 5, "age_15_64": 30, "age_65_plus": 5,
+               "buildings": 3, "legal_entities": [], "facilities": {},
+               "shelters": {"method": "none", "displaced": 40, "capacity": 0,
+                            "unsheltered": 40, "longest_walk_m": None}}
+    keys = [k for k, *_ in key_numbers(summary)]
+    assert "shelters.displaced" in keys
+    assert "shelters.unsheltered" not in keys and "shelters.capacity" not in keys
+    summary["shelters"]["method"] = "road"
+    assert "shelters.unsheltered" in [k for k, *_ in key_numbers(summary)]
