@@ -208,6 +208,8 @@ TEXT: dict[str, dict[str, str]] = {
     # shelters
     "shelters": {"en": "Shelters and evacuation", "zh": "避难安置"},
     "method": {"en": "Method", "zh": "分配方法"},
+    "no_assignment": {"en": "No shelter assignment: the scenario names no shelter layer.",
+                      "zh": "未做避难安置：情景未指定避难场所图层。"},
     "method_road": {"en": "Walking distance along the road network, honouring shelter capacity.",
                     "zh": "沿道路网络的步行距离,考虑避难场所容量。"},
     "method_straight": {
@@ -1150,6 +1152,12 @@ def _shelters_section(summary: Mapping[str, Any], lang: str, titles) -> str:
     if not isinstance(sh, Mapping) or not sh:
         return _section("shelters", f'<p>{_e(text("no_shelters", lang))}</p>\n', lang)
     method = str(sh.get("method", ""))
+    if method == "none":  # the scenario asked for no assignment: say so, count the displaced
+        body = (f'<p class="warn">{_e(text("no_assignment", lang))}</p>\n'
+                + _table([_e(text("parameter", lang)), _e(text("value", lang))],
+                         [(_e(text("displaced", lang)), _cell(sh.get("displaced"), "displaced"))],
+                         numeric=(1,), cls="narrow"))
+        return _section("shelters", body, lang)
     if method == "straight_line":
         m = f'<p class="warn">{_e(text("method_straight", lang))}</p>\n'
     elif method:

@@ -315,6 +315,17 @@ def test_straight_line_fallback_said_plainly(frames):
     assert "直线距离" in doc_zh
 
 
+def test_no_shelter_assignment_is_not_reported_as_everyone_unsheltered(frames):
+    r = make_result(frames)
+    r.summary["shelters"] = {"method": "none", "displaced": 63, "capacity": 0,
+                             "unsheltered": 63, "assignment": [], "error": "no layer"}
+    doc = report_html(r, frames, lang="en")
+    section = doc[doc.index("Shelters and evacuation"):]
+    section = section[:section.index("</section>")] if "</section>" in section else section
+    assert "No shelter assignment" in section and "63" in section
+    assert "Unsheltered" not in section and "Walking distance" not in section
+
+
 def test_long_lists_are_capped(frames, result, monkeypatch):
     monkeypatch.setattr(report, "MAX_ROWS", 3)
     doc = report_html(result, frames)
