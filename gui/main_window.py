@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.query_builder = QueryBuilder(ws, lang=self.lang)
         self._dock("Query", self.tr("Query"), self.query_builder, right)
         self.results = ResultsPanel(ws, lang=self.lang)
+        self.results.setMinimumHeight(120)  # the map gets the height; the panel scrolls
         self.query_builder.resultReady.connect(self._on_query_result)
         self._dock("Results", self.tr("Results"), self.results, bottom)
         from .drills_panel import DrillsPanel
@@ -183,6 +184,21 @@ class MainWindow(QMainWindow):
             action.setIcon(icon(icon_name))
         self._set_tooltip(action)
         return action
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """On the first show without a saved layout, give the map the height: the bottom
+        panels get about a fifth of the window (sizes set before the window had its size
+        grow with it)."""
+        super().showEvent(event)
+        if not getattr(self, "_sized_docks", False) and "Results" in self.docks \
+                and not self._layout_restored:
+            self._sized_docks = True
+            QTimer.singleShot(0, self._size_bottom_docks)
+
+    def _size_bottom_docks(self) -> None:
+        if "Results" in self.docks:
+            self.resizeDocks([self.docks["Results"]], [max(170, self.height() // 5)],
+                             Qt.Orientation.Vertical)
 
     def _on_tool_changed(self, name: str) -> None:
         """Keep the toolbar's checked tool in step when a panel switches the map tool."""

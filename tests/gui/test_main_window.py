@@ -120,3 +120,12 @@ def test_run_query_option_answers_the_newcomer_question(qtbot, settings):
     assert "query" in window.canvas.highlights()
     window.workspace = None
     window.canvas.cancel_render()
+
+
+def test_first_show_gives_the_map_the_height(qtbot, window):
+    window.open_sample("small")
+    window.resize(1600, 1000)
+    window.show()
+    results = window.docks["Results"]
+    qtbot.waitUntil(lambda: results.height() <= 1000 // 4, timeout=5000)
+    assert window.canvas.height() > 2 * results.height()
