@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         """On the first show without a saved layout, give the map the height: the bottom
-        panels get about a fifth of the window (sizes set before the window had its size
+        panels get about a quarter of the window (sizes set before the window had its size
         grow with it)."""
         super().showEvent(event)
         if not getattr(self, "_sized_docks", False) and "Results" in self.docks \
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
 
     def _size_bottom_docks(self) -> None:
         if "Results" in self.docks:
-            self.resizeDocks([self.docks["Results"]], [max(170, self.height() // 5)],
+            self.resizeDocks([self.docks["Results"]], [max(220, self.height() // 4)],
                              Qt.Orientation.Vertical)
 
     def _on_tool_changed(self, name: str) -> None:
