@@ -76,7 +76,7 @@ from spatial.privacy import SUPPRESSION_THRESHOLD
 
 from .chart import BarChart
 from .results_panel import FrameTableModel
-from .workers import start_worker
+from .workers import CancellableRun, start_worker
 
 __all__ = [
     "COMPASS",
@@ -284,7 +284,7 @@ def _difference(a, b, people: bool) -> str:
 
 # =========================================================================== panel
 
-class DrillsPanel(QWidget):
+class DrillsPanel(CancellableRun, QWidget):
     """The Drills dock: scenario form, live preview, run, results, reports.
 
     Parameters
@@ -1482,19 +1482,6 @@ class DrillsPanel(QWidget):
         self.worker.signals.info.connect(self._info)
         self.runStateChanged.emit(True)
         return True
-
-    def cancel(self) -> None:
-        """Ask the running drill to stop (at its next check)."""
-        if self.worker is None:
-            return
-        self._cancel_requested = True
-        self.worker.cancel()
-        self.cancel_button.setEnabled(False)
-        self.status_label.setText(self.tr("Cancelling…"))
-
-    def _progress(self, value: float) -> None:
-        if self.worker is not None:
-            self.progress.setValue(int(value))
 
     def _info(self, message: str) -> None:
         if self.worker is not None:

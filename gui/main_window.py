@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self._saved_state = state
         self._layout_restored = False
+        self._sized_docks = False  # the first show sizes the bottom panels (showEvent)
         self.set_workspace(workspace)
 
     # ------------------------------------------------------------------ docks
@@ -185,13 +186,12 @@ class MainWindow(QMainWindow):
         self._set_tooltip(action)
         return action
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         """On the first show without a saved layout, give the map the height: the bottom
         panels get about a quarter of the window (sizes set before the window had its size
         grow with it)."""
         super().showEvent(event)
-        if not getattr(self, "_sized_docks", False) and "Results" in self.docks \
-                and not self._layout_restored:
+        if not self._sized_docks and "Results" in self.docks and not self._layout_restored:
             self._sized_docks = True
             QTimer.singleShot(0, self._size_bottom_docks)
 

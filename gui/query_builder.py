@@ -70,7 +70,7 @@ from spatial.query.model import (
 )
 from spatial.query.sentence import sentence
 
-from .workers import start_worker
+from .workers import CancellableRun, start_worker
 
 __all__ = ["MAX_CHOICES", "EngineHolder", "QueryBuilder", "engine_holder", "ops_for_kind",
 ]
@@ -1013,7 +1013,7 @@ class AggregateList(QWidget):
 
 # =========================================================================== the builder
 
-class QueryBuilder(QWidget):
+class QueryBuilder(CancellableRun, QWidget):
     """The query form, its live sentence, Run/Cancel, save/load and the history.
 
     Parameters
@@ -1548,19 +1548,6 @@ class QueryBuilder(QWidget):
                                     on_canceled=self._canceled)
         self.runStateChanged.emit(True)
         return True
-
-    def cancel(self) -> None:
-        """Ask the running query to stop (at the engine's next check)."""
-        if self.worker is None:
-            return
-        self._cancel_requested = True
-        self.worker.cancel()
-        self.cancel_button.setEnabled(False)
-        self.status_label.setText(self.tr("Cancelling…"))
-
-    def _progress(self, value: float) -> None:
-        if self.worker is not None:
-            self.progress.setValue(int(value))
 
     def _end(self, status: str) -> None:
         self.worker = None

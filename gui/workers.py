@@ -20,12 +20,12 @@ import atexit
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from spatial.errors import Canceled, CityFrameError
 from spatial.feedback import Feedback
 
-__all__ = ["Worker", "start_worker", "shutdown_workers"]
+__all__ = ["CancellableRun", "Worker", "shutdown_workers", "start_worker"]
 
 _POOL: list[ThreadPoolExecutor] = []
 _RUNNING: set = set()  # workers stay alive until their last signal is delivered
@@ -107,3 +107,24 @@ def start_worker(fn, *args, on_finished=None, on_error=None, on_progress=None, o
         if slot is not None:
             signal.connect(slot)
     return worker.start()
+
+
+class CancellableRun:
+    """Cancel and progress for a panel that runs one worker at a time.
+
+    The panel provides ``worker`` (the running :class:`Worker` or ``None``),
+    ``_cancel_requested``, ``cancel_button``, ``status_label`` and ``progress``.
+    """
+
+    def cancel(self) -> None:
+        """Ask the running worker to stop (at its next check)."""
+        if self.worker is None:
+            return
+        self._cancel_requested = True
+        self.worker.cancel()
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText(QCoreApplication.translate("CancellableRun", "Cancelling…"))
+
+    def _progress(self, value: float) -> None:
+        if self.worker is not None:
+            self.progress.setValue(int(value))

@@ -91,6 +91,13 @@
     </message>
 </context>
 <context>
+    <name>CancellableRun</name>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+</context>
+<context>
     <name>CompareDialog</name>
     <message>
         <source>Compare drills</source>
@@ -712,10 +719,6 @@
     <message>
         <source>Running the drill…</source>
         <translation>正在运行演练…</translation>
-    </message>
-    <message>
-        <source>Cancelling…</source>
-        <translation>正在取消…</translation>
     </message>
     <message>
         <source>Drill computed in {0} s</source>
@@ -1838,10 +1841,6 @@
     <message>
         <source>Running…</source>
         <translation>正在运行…</translation>
-    </message>
-    <message>
-        <source>Cancelling…</source>
-        <translation>正在取消…</translation>
     </message>
     <message>
         <source>{0} matched in {1} ms</source>

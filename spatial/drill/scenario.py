@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from spatial.errors import CityFrameError, CRSError
-from spatial.query.model import _is_bool, _is_number, _plain, _type_word
+from spatial.query.model import _is_bool, _is_number, _looks_numeric, _plain, _type_word
+from spatial.query.model import _show as _json_text
 
 __all__ = [
     "DEFAULT_CRS",
@@ -170,27 +171,8 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-
-
-
-
-
-
 def _show(v: Any) -> str:
-    try:
-        return json.dumps(_plain(v), ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(v)
-
-
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text.strip())
-    except ValueError:
-        return False
-    return bool(text.strip())
+    return _json_text(_plain(v))
 
 
 def _check_keys(obj: Mapping, allowed, path: str, what: str = "") -> None:
