@@ -326,6 +326,7 @@ def cmd_impact(args, lang) -> int:
     scenario = parse_scenario(doc, base_dir=ws.folder, source=source)
     result = run_workspace_drill(ws, scenario)
     names = drill_layers(ws, scenario)
+    frames, classification = ws.frames(), drill_classification(ws, names)
     texts: dict[Path, bytes] = {}
     if args.summary:
         texts[Path(args.summary)] = json.dumps(result.summary, ensure_ascii=False,
@@ -334,8 +335,8 @@ def cmd_impact(args, lang) -> int:
     if args.report or args.pdf:
         from spatial.drill.report import report_html
 
-        html = report_html(result, ws.frames(), lang=lang, sources=drill_sources(ws, names, lang),
-                           classification=drill_classification(ws, names))
+        html = report_html(result, frames, lang=lang, sources=drill_sources(ws, names, lang),
+                           classification=classification)
         if args.report:
             texts[Path(args.report)] = html.encode("utf-8")
     written: list[Path] = []
@@ -351,8 +352,7 @@ def cmd_impact(args, lang) -> int:
             path = Path(args.map_out)
             staged[path] = path.with_name(f".{path.name}.part.html")
             written.append(staged[path])
-            export_webmap(result, ws.frames(), staged[path], lang=lang,
-                          classification=drill_classification(ws, names))
+            export_webmap(result, frames, staged[path], lang=lang, classification=classification)
         if args.pdf:
             # The command line shows no window: Qt only lays out and prints the report.
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
